@@ -1,0 +1,57 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from headstart import __version__
+from headstart.api.errors import install_error_handlers
+from headstart.api.limits import BodySizeLimit
+from headstart.api.routers import (
+    fulfillment_centers,
+    offers,
+    operations,
+    orders,
+    products,
+    reports,
+    sellers,
+    shipments,
+    tracking,
+)
+from headstart.bootstrap import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Head Start",
+        version=__version__,
+        description=(
+            "Keep a product buyable while its stock is still on the way to the warehouse, "
+            "with delivery dates promised from a confident in-stock estimate."
+        ),
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (
+        fulfillment_centers,
+        sellers,
+        products,
+        shipments,
+        tracking,
+        offers,
+        orders,
+        reports,
+        operations,
+    ):
+        app.include_router(module.router)
+    if runtime.settings.sandbox:
+        app.include_router(operations.sandbox_router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "sandbox": runtime.settings.sandbox}
+
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from headstart.api.deps import Estimators, Operator, Reader
+from headstart.services import offers
+
+router = APIRouter(tags=["offers and search"])
+
+Region = Annotated[str | None, Query(max_length=64, description="the buyer's region")]
+Quantity = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+@router.get("/v1/offers/{sku}")
+def get_offer(
+    sku: str, uow: Reader, estimators: Estimators, region: Region = None, quantity: Quantity = 1
+) -> dict[str, Any]:
+    """Public. R18: a date is shown only when the promise is confident."""
+    return offers.get_offer(uow, estimators, sku, region=region, quantity=quantity)
+
+
+@router.get("/v1/offers/{sku}/explain")
+def explain_offer(
+    sku: str,
+    uow: Reader,
+    estimators: Estimators,
+    _: Operator,
+    region: Region = None,
+    quantity: Quantity = 1,
+) -> dict[str, Any]:
+    """R17: why this SKU is or is not buyable, and why this date: every input."""
+    return offers.get_offer(uow, estimators, sku, region=region, quantity=quantity, explain=True)
+
+
+@router.get("/v1/search")
+def search(
+    uow: Reader,
+    estimators: Estimators,
+    q: Annotated[str, Query(max_length=200)] = "",
+    region: Region = None,
+) -> dict[str, Any]:
+    return offers.search(uow, estimators, q, region=region)

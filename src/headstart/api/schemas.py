@@ -1,0 +1,143 @@
+"""Request bodies of the public contract (DESIGN.md section 5), validated at the edge."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+CarrierProgram = Literal[
+    "partnered_carrier", "marketplace_freight", "global_logistics", "own_carrier"
+]
+Mode = Literal["parcel", "ltl", "ftl", "air", "ocean"]
+EventType = Literal[
+    "booked",
+    "departed_origin",
+    "arrived_port",
+    "customs_released",
+    "in_transit",
+    "out_for_delivery",
+    "delayed",
+    "eta_update",
+    "delivered",
+    "checked_in",
+    "receiving_started",
+    "exception",
+]
+
+
+class Body(BaseModel):
+    """Unknown fields are refused, so a misspelt field never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FulfillmentCenterIn(Body):
+    code: Code
+    time_zone: Annotated[str, Field(examples=["America/Los_Angeles"], max_length=64)]
+    region: Code
+    handling_days: Annotated[int, Field(strict=True, ge=0, le=30)] = 1
+    cutoff_local_time: time = time(14, 0)
+    holidays: list[date] = []
+    outbound_transit_days: dict[Code, Annotated[int, Field(strict=True, ge=0, le=60)]]
+    operating_weekdays: list[Annotated[int, Field(strict=True, ge=0, le=6)]] = [0, 1, 2, 3, 4]
+
+
+class SellerIn(Body):
+    name: Text
+    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class ProductIn(Body):
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    price: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    head_start_excluded: bool = False
+    head_start_cap: Annotated[int, Field(strict=True, ge=0)] | None = None
+    seller_id: Code | None = Field(None, description="required when an operator calls")
+
+
+class AdjustmentIn(Body):
+    sku: Code
+    fc: Code
+    delta: Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
+    reason: Text
+
+
+class LineIn(Body):
+    sku: Code
+    quantity: Units
+
+
+class ShipmentIn(Body):
+    shipment_id: Code
+    destination_fc: Code
+    carrier_program: CarrierProgram
+    mode: Mode
+    carrier: Text
+    tracking_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+    origin: Text
+    created_at: AwareDatetime | None = None
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+    seller_id: Code | None = Field(None, description="required when an operator calls")
+
+
+class ShipIn(Body):
+    shipped_at: AwareDatetime
+
+
+class TrackingEventIn(Body):
+    event_id: Annotated[str, Field(min_length=1, max_length=128)]
+    shipment_id: Code
+    type: EventType
+    occurred_at: AwareDatetime
+    location: Annotated[str, Field(max_length=200)] | None = None
+    carrier_eta: AwareDatetime | None = None
+    reason: Literal["lost", "damaged", "refused"] | None = None
+
+
+class TrackingBatchIn(Body):
+    events: Annotated[list[TrackingEventIn], Field(min_length=1, max_length=5000)]
+
+
+class ReceiptIn(Body):
+    receipt_id: Annotated[str, Field(min_length=1, max_length=128)]
+    received_at: AwareDatetime
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+
+
+class OrderIn(Body):
+    sku: Code
+    quantity: Units
+    region: Code
+    buyer_ref: Text
+
+
+class StorefrontKeyIn(Body):
+    name: Text
+
+
+class ClockIn(Body):
+    now: AwareDatetime | None = None
+    advance_hours: Annotated[float, Field(ge=0, le=24 * 366)] | None = None
+    rate: Annotated[float, Field(ge=0, le=100_000)] | None = Field(
+        None, description="sandbox seconds per real second (0 stops the clock)"
+    )
+
+
+class PolicyIn(Body):
+    q: Annotated[float, Field(gt=0.5, lt=1)] | None = None
+    q_low: Annotated[float, Field(ge=0.5, lt=1)] | None = None
+    horizon_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = None
+    fallback_q: Annotated[float, Field(gt=0.5, lt=1)] | None = None
+    default_shrink: Annotated[Decimal, Field(ge=0, lt=1)] | None = None
+    max_slip_days: Annotated[int, Field(strict=True, ge=0, le=365)] | None = None
+    consent_slip_days: Annotated[int, Field(strict=True, ge=0, le=365)] | None = None
+    admit_own_carrier: bool | None = None
+    min_on_time_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    on_time_window: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None

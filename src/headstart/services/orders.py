@@ -1,0 +1,201 @@
+"""Placing, reading, cancelling and confirming orders (R3, R6, R7, R8, R9a)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from headstart.domain import notifications
+from headstart.domain.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from headstart.domain.placement import IN_STOCK, quote
+from headstart.services.estimation import EstimatorCache
+from headstart.services.ids import new_id
+from headstart.services.outbox import enqueue
+from headstart.services.policy import load_policy
+from headstart.services.publishing import publish_if_changed
+from headstart.services.repromising import cancel_order_row
+from headstart.services.sku_state import load_sku_state
+from headstart.services.views import order_view
+from headstart.store.tables import OrderRow, StockRow
+from headstart.store.uow import UnitOfWork
+
+OPEN_STATUSES = ("promised", "allocated")
+
+
+def _fingerprint(sku: str, quantity: int, region: str, buyer_ref: str) -> str:
+    body = json.dumps([sku, quantity, region, buyer_ref]).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
+def _replay(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> dict[str, Any] | None:
+    """R8: a retried request returns the first result and creates nothing."""
+    order = uow.session.scalars(
+        select(OrderRow).where(OrderRow.idempotency_scope == scope, OrderRow.idempotency_key == key)
+    ).one_or_none()
+    if order is None:
+        return None
+    if order.request_fingerprint != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different order",
+            {"idempotency_key": key, "order_id": order.id},
+        )
+    return order_view(uow.session, order)
+
+
+def place_order(
+    uow: UnitOfWork,
+    estimators: EstimatorCache,
+    *,
+    sku: str,
+    quantity: int,
+    region: str,
+    buyer_ref: str,
+    placed_by: str,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Promise and record an order atomically; returns (order, created)."""
+    if quantity <= 0:
+        raise InvalidRequest("quantity must be a positive number of units", {"quantity": quantity})
+    fingerprint = _fingerprint(sku, quantity, region, buyer_ref)
+    try:
+        with uow:
+            if idempotency_key and (
+                replay := _replay(uow, placed_by, idempotency_key, fingerprint)
+            ):
+                return replay, False
+            product = uow.lock_sku(sku)  # R8: concurrent orders for a SKU queue here
+            if product is None:
+                raise NotFound(f"no product with SKU {sku!r}", {"sku": sku})
+            now = uow.now()
+            policy = load_policy(uow.session)
+            state = load_sku_state(
+                uow.session,
+                product,
+                now=now,
+                policy=policy,
+                estimator=estimators.current(uow.session),
+            )
+            if not any(fc.serves(region) for fc in state.fcs.values()):
+                raise InvalidRequest(f"no FC delivers to region {region!r}", {"region": region})
+            offer = quote(state.supply(), quantity, region, policy, now)
+            if not offer.buyable or offer.promise is None:
+                raise Unavailable(
+                    f"{quantity} unit(s) of {sku} cannot be promised to {region}",
+                    {
+                        "reasons": list(offer.reasons),
+                        "available_quantity": offer.available_quantity,
+                    },
+                )
+            promise = offer.promise
+            order = OrderRow(
+                id=new_id("ord"),
+                sku=sku,
+                quantity=quantity,
+                region=region,
+                buyer_ref=buyer_ref,
+                placed_by=placed_by,
+                fc=promise.fc,
+                source=offer.source,
+                status="allocated" if offer.source == IN_STOCK else "promised",
+                promise=promise.to_dict(),
+                promised_in_stock_date=promise.promised_in_stock_date,
+                promised_ship_date=promise.promised_ship_date,
+                first_promise=promise.to_dict(),
+                slips=0,
+                decision=offer.inputs,
+                placed_at=now,
+                allocated_at=now if offer.source == IN_STOCK else None,
+                idempotency_scope=placed_by if idempotency_key else None,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+            uow.session.add(order)
+            if offer.source == IN_STOCK:
+                stock = state.stock[promise.fc]
+                stock.sellable -= quantity
+                stock.allocated += quantity
+            else:
+                state.waiting.append(order)
+            uow.session.flush()
+            publish_if_changed(uow.session, state, policy, now)
+            view = order_view(uow.session, order)
+            uow.commit()
+            return view, True
+    except IntegrityError:
+        # Two retries with one Idempotency-Key raced on PostgreSQL: the loser
+        # returns the winner's order.
+        if not idempotency_key:
+            raise
+        with uow:
+            replay = _replay(uow, placed_by, idempotency_key, fingerprint)
+            if replay is None:
+                raise
+            return replay, False
+
+
+def _owned_order(uow: UnitOfWork, order_id: str, placed_by: str | None) -> OrderRow:
+    order = uow.session.scalars(select(OrderRow).where(OrderRow.id == order_id)).one_or_none()
+    if order is None or (placed_by is not None and order.placed_by != placed_by):
+        raise NotFound(f"no order {order_id!r}", {"order_id": order_id})
+    return order
+
+
+def get_order(uow: UnitOfWork, order_id: str, placed_by: str | None) -> dict[str, Any]:
+    with uow:
+        return order_view(uow.session, _owned_order(uow, order_id, placed_by))
+
+
+def cancel_order(
+    uow: UnitOfWork, estimators: EstimatorCache, order_id: str, placed_by: str | None
+) -> dict[str, Any]:
+    """The buyer cancels (R9a: one step, full refund); allocated units go back on sale."""
+    with uow:
+        order = _owned_order(uow, order_id, placed_by)
+        product = uow.lock_sku(order.sku)
+        assert product is not None
+        uow.session.refresh(order)
+        if order.status not in OPEN_STATUSES:
+            raise Conflict(f"order {order_id} is {order.status} and cannot be cancelled")
+        now = uow.now()
+        if order.status == "allocated":
+            stock = uow.session.get(StockRow, (order.sku, order.fc))
+            assert stock is not None
+            stock.allocated -= order.quantity
+            stock.sellable += order.quantity
+        cancel_order_row(uow.session, order, "buyer_cancelled", now)
+        policy = load_policy(uow.session)
+        state = load_sku_state(
+            uow.session, product, now=now, policy=policy, estimator=estimators.current(uow.session)
+        )
+        publish_if_changed(uow.session, state, policy, now)
+        view = order_view(uow.session, order)
+        uow.commit()
+        return view
+
+
+def confirm_delay(uow: UnitOfWork, order_id: str, placed_by: str | None) -> dict[str, Any]:
+    """R9a: the buyer says yes to a slip that silence does not cover."""
+    with uow:
+        order = _owned_order(uow, order_id, placed_by)
+        if order.status != "promised" or order.consent_due_at is None:
+            raise Conflict(f"order {order_id} has no delay waiting for confirmation")
+        order.consent_due_at = None
+        enqueue(
+            uow.session,
+            notifications.Notification(
+                kind="delay_confirmed",
+                recipient=f"buyer:{order.buyer_ref}",
+                subject=f"You kept order {order.id}",
+                body=f"Thank you: order {order.id} stays open with its revised date.",
+                dedupe_key=f"delay_confirmed:{order.id}:{order.slips}",
+                payload={"order_id": order.id},
+            ),
+            uow.now(),
+        )
+        view = order_view(uow.session, order)
+        uow.commit()
+        return view

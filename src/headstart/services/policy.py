@@ -1,0 +1,36 @@
+"""The operator's policy, stored so every process reads the same values."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from headstart.domain.errors import InvalidRequest
+from headstart.domain.policy import Policy
+from headstart.store.tables import SettingRow
+from headstart.store.uow import UnitOfWork
+
+POLICY_KEY = "policy"
+
+
+def load_policy(session: Session) -> Policy:
+    row = session.get(SettingRow, POLICY_KEY)
+    return Policy.from_dict(row.value) if row else Policy()
+
+
+def get_policy(uow: UnitOfWork) -> Policy:
+    with uow:
+        return load_policy(uow.session)
+
+
+def update_policy(uow: UnitOfWork, changes: dict[str, object]) -> Policy:
+    """Validate the whole policy before anything is stored (a bad value changes nothing)."""
+    with uow:
+        current = load_policy(uow.session).to_dict()
+        current.update(changes)
+        try:
+            policy = Policy.from_dict(current)
+        except (TypeError, ValueError, ArithmeticError) as error:
+            raise InvalidRequest(str(error)) from error
+        uow.session.merge(SettingRow(key=POLICY_KEY, value=policy.to_dict()))
+        uow.commit()
+        return policy

@@ -1,0 +1,36 @@
+"""R16/R17: publish a SKU's offer whenever it changes, with the inputs behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from headstart.domain.notifications import offer_changed
+from headstart.domain.placement import availability_by_fc, quote
+from headstart.domain.policy import Policy
+from headstart.services.outbox import enqueue
+from headstart.services.sku_state import SkuState
+from headstart.store.tables import OfferDecisionRow
+
+
+def offer_summary(state: SkuState, policy: Policy, now: datetime) -> dict[str, object]:
+    fcs = availability_by_fc(state.supply(), now)
+    sources = {str(item["source"]) for item in fcs}
+    source = "in_stock" if "in_stock" in sources else "head_start" if fcs else "none"
+    return {"buyable": bool(fcs), "source": source, "fcs": fcs}
+
+
+def publish_if_changed(session: Session, state: SkuState, policy: Policy, now: datetime) -> bool:
+    """Compare with the last published offer; on a change store the decision and emit R16."""
+    summary = offer_summary(state, policy, now)
+    product = state.product
+    if product.offer == summary:
+        return False
+    product.offer_seq += 1
+    product.offer = summary
+    product.updated_at = now
+    inputs = quote(state.supply(), 1, "", policy, now).inputs
+    session.add(OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs))
+    enqueue(session, offer_changed(product.sku, summary, product.offer_seq), now)
+    return True

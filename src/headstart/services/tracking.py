@@ -1,0 +1,149 @@
+"""Tracking events: idempotent by ``event_id``; each one re-estimates its shipment (R9, R10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from headstart.domain.errors import NotFound
+from headstart.services.estimation import EstimatorCache
+from headstart.services.policy import load_policy
+from headstart.services.refresh import refresh_skus
+from headstart.services.shipments import line_skus, reestimate
+from headstart.store.tables import ShipmentRow, TrackingEventRow
+from headstart.store.uow import UnitOfWork
+
+MOVING = frozenset(
+    {"departed_origin", "arrived_port", "customs_released", "in_transit", "out_for_delivery"}
+)
+STATUS_OF_EVENT = {
+    **dict.fromkeys(MOVING | {"delayed", "eta_update"}, "in_transit"),
+    "delivered": "delivered",
+    "checked_in": "checked_in",
+    "receiving_started": "receiving",
+}
+STATUS_RANK = {
+    "working": 0,
+    "shipped": 1,
+    "in_transit": 2,
+    "delivered": 3,
+    "checked_in": 4,
+    "receiving": 5,
+}
+# Events that prove the freight physically moved.
+PHYSICAL = MOVING | {"delivered", "checked_in", "receiving_started"}
+# Information about a shipment, not a place it reached: they never become the milestone.
+NOT_MILESTONES = frozenset({"delayed", "eta_update", "exception"})
+FINAL = frozenset({"closed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    event_id: str
+    shipment_id: str
+    type: str
+    occurred_at: datetime
+    location: str | None = None
+    carrier_eta: datetime | None = None
+    reason: str | None = None  # for exceptions: lost, damaged, refused
+
+
+def ingest_events(
+    uow: UnitOfWork, estimators: EstimatorCache, events: list[TrackingEvent]
+) -> dict[str, Any]:
+    """Apply a batch atomically: an unknown shipment rejects the whole batch."""
+    with uow:
+        now = uow.now()
+        shipments: dict[str, ShipmentRow] = {}
+        for shipment_id in sorted({event.shipment_id for event in events}):
+            shipment = uow.session.get(ShipmentRow, shipment_id)
+            if shipment is None:
+                raise NotFound(f"no shipment {shipment_id!r}", {"shipment_id": shipment_id})
+            shipments[shipment_id] = shipment
+        seen = set(
+            uow.session.scalars(
+                select(TrackingEventRow.event_id).where(
+                    TrackingEventRow.event_id.in_([event.event_id for event in events])
+                )
+            )
+        )
+        accepted: list[str] = []
+        duplicates: list[str] = []
+        touched: set[str] = set()
+        for event in sorted(events, key=lambda e: e.occurred_at):
+            if event.event_id in seen:
+                duplicates.append(event.event_id)
+                continue
+            seen.add(event.event_id)
+            accepted.append(event.event_id)
+            shipment = shipments[event.shipment_id]
+            latest = uow.session.scalar(
+                select(TrackingEventRow.occurred_at)
+                .where(TrackingEventRow.shipment_id == shipment.id)
+                .order_by(TrackingEventRow.occurred_at.desc())
+                .limit(1)
+            )
+            uow.session.add(
+                TrackingEventRow(
+                    event_id=event.event_id,
+                    shipment_id=event.shipment_id,
+                    type=event.type,
+                    occurred_at=event.occurred_at,
+                    location=event.location,
+                    carrier_eta=event.carrier_eta,
+                    recorded_at=now,
+                )
+            )
+            if shipment.status not in FINAL:
+                apply_event(
+                    shipment, event, is_latest=latest is None or event.occurred_at >= latest
+                )
+                touched.add(shipment.id)
+            uow.session.flush()
+        if touched:
+            estimator = estimators.current(uow.session)
+            skus: list[str] = []
+            for shipment_id in sorted(touched):
+                reestimate(shipments[shipment_id], estimator, now)
+                skus.extend(line_skus(uow, shipment_id))
+            uow.session.flush()
+            refresh_skus(
+                uow,
+                skus,
+                now=now,
+                policy=load_policy(uow.session),
+                estimator=estimator,
+                reason="tracking_event",
+            )
+        uow.commit()
+        return {"accepted": accepted, "duplicates": duplicates}
+
+
+def apply_event(shipment: ShipmentRow, event: TrackingEvent, *, is_latest: bool) -> None:
+    """Move the shipment forward; late-arriving old events never move it back."""
+    shipment.tracking_validated = True  # a carrier reported on these ids (R2a)
+    if event.carrier_eta is not None and is_latest:
+        shipment.carrier_eta = event.carrier_eta
+    if event.type == "exception":
+        shipment.status = "exception"
+        shipment.exception_reason = event.reason or "exception"
+        return
+    if shipment.shipped_at is None and event.type in PHYSICAL:
+        shipment.shipped_at = event.occurred_at  # the freight moved, whatever the seller said
+    target = STATUS_OF_EVENT.get(event.type)
+    if target is not None and shipment.shipped_at is not None:
+        if shipment.status == "exception" and is_latest:
+            shipment.status = target  # the carrier found it again
+            shipment.exception_reason = None
+        elif STATUS_RANK.get(shipment.status, 99) < STATUS_RANK[target]:
+            shipment.status = target
+    if event.type == "delivered" and shipment.delivered_at is None:
+        shipment.delivered_at = event.occurred_at
+    if event.type not in NOT_MILESTONES and (
+        shipment.last_milestone_at is None or event.occurred_at >= shipment.last_milestone_at
+    ):
+        shipment.last_milestone = event.type
+        shipment.last_milestone_at = event.occurred_at

@@ -1,0 +1,217 @@
+"""The schema: one table per stored concept. Changes go through Alembic."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from headstart.store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class FulfillmentCenterRow(Base):
+    __tablename__ = "fulfillment_centers"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(64))
+    handling_days: Mapped[int]
+    cutoff_local_time: Mapped[str] = mapped_column(String(8))
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    outbound_transit_days: Mapped[dict[str, int]] = mapped_column(JSON)
+    operating_weekdays: Mapped[list[int]] = mapped_column(JSON)
+
+
+class SellerRow(Base):
+    __tablename__ = "sellers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    enrollment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shrink: Mapped[str] = mapped_column(String(12))  # Decimal as text (R5)
+    closed_units_shipped: Mapped[int] = mapped_column(default=0)
+    closed_units_received: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    price_minor: Mapped[int]  # integer minor units, never float
+    currency: Mapped[str] = mapped_column(String(3))
+    head_start_excluded: Mapped[bool] = mapped_column(default=False)
+    head_start_cap: Mapped[int | None]
+    offer_seq: Mapped[int] = mapped_column(default=0)
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # last published (R16)
+    updated_at: Mapped[datetime]
+
+
+class StockRow(Base):
+    """Physical units of a SKU at an FC; the row order placement locks (R8)."""
+
+    __tablename__ = "stock"
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    fc: Mapped[str] = mapped_column(ForeignKey("fulfillment_centers.code"), primary_key=True)
+    sellable: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+
+
+class ShipmentRow(Base):
+    __tablename__ = "shipments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
+    destination_fc: Mapped[str] = mapped_column(ForeignKey("fulfillment_centers.code"))
+    carrier_program: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_ids: Mapped[list[str]] = mapped_column(JSON)
+    tracking_validated: Mapped[bool] = mapped_column(default=False)
+    origin: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    exception_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    shipped_at: Mapped[datetime | None]
+    last_milestone: Mapped[str | None] = mapped_column(String(32))
+    last_milestone_at: Mapped[datetime | None]
+    carrier_eta: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    in_stock_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    estimate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ShipmentLineRow(Base):
+    __tablename__ = "shipment_lines"
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True, index=True)
+    quantity_shipped: Mapped[int]
+    quantity_received: Mapped[int] = mapped_column(default=0)
+
+
+class TrackingEventRow(Base):
+    __tablename__ = "tracking_events"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    location: Mapped[str | None] = mapped_column(String(200))
+    carrier_eta: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]
+
+
+class ReceiptRow(Base):
+    __tablename__ = "receipts"
+    receipt_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    received_at: Mapped[datetime]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("idempotency_scope", "idempotency_key"),
+        Index("ix_orders_sku_status", "sku", "status"),
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int]
+    region: Mapped[str] = mapped_column(String(64))
+    buyer_ref: Mapped[str] = mapped_column(String(200))
+    placed_by: Mapped[str] = mapped_column(String(64))  # the storefront key's name, or "operator"
+    fc: Mapped[str] = mapped_column(ForeignKey("fulfillment_centers.code"))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    promise: Mapped[dict[str, Any]] = mapped_column(JSON)
+    promised_in_stock_date: Mapped[date]
+    promised_ship_date: Mapped[date]
+    first_promise: Mapped[dict[str, Any]] = mapped_column(JSON)
+    slips: Mapped[int] = mapped_column(default=0)
+    consent_due_at: Mapped[datetime | None]  # R9a: cancelled unless confirmed by then
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)  # R17
+    placed_at: Mapped[datetime]
+    allocated_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    idempotency_scope: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class OrderRevisionRow(Base):
+    __tablename__ = "order_revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(64))
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # R17
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(String)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class OfferDecisionRow(Base):
+    """R16/R17: each published change of a SKU's offer, with the inputs behind it."""
+
+    __tablename__ = "offer_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), index=True)
+    at: Mapped[datetime]
+    offer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SettingRow(Base):
+    """Operator policy and the sandbox clock: values every process must share."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,102 @@
+"""The unit of work: one transaction per use case, with the clock read inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from headstart.store.tables import ProductRow, SettingRow, StockRow
+
+SANDBOX_CLOCK_KEY = "sandbox_clock"
+
+RealClock = Callable[[], datetime]
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sandbox_now(value: dict[str, object] | None, real: datetime) -> datetime:
+    """The sandbox clock: a set instant that runs on at ``rate`` times real time."""
+    if not value:
+        return real
+    base = datetime.fromisoformat(str(value["now"]))
+    set_at = datetime.fromisoformat(str(value["set_at"]))
+    rate = float(str(value.get("rate", 0.0)))
+    return base + timedelta(seconds=(real - set_at).total_seconds() * rate)
+
+
+class UnitOfWork:
+    """``with uow: ...`` opens one transaction; leaving without ``commit()`` rolls back."""
+
+    session: Session
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        sandbox: bool = False,
+        real_clock: RealClock = real_now,
+    ) -> None:
+        self._factory = session_factory
+        self.sandbox = sandbox
+        self._real_clock = real_clock
+
+    def __enter__(self) -> Self:
+        self.session = self._factory()
+        self.session.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def real_now(self) -> datetime:
+        return self._real_clock()
+
+    def now(self) -> datetime:
+        """The one clock every use case reads (sandbox mode lets the operator move it)."""
+        real = self._real_clock()
+        if not self.sandbox:
+            return real
+        row = self.session.get(SettingRow, SANDBOX_CLOCK_KEY)
+        return sandbox_now(row.value if row else None, real)
+
+    def lock_sku(self, sku: str) -> ProductRow | None:
+        """R8: serialize every change to a SKU's supply or demand.
+
+        PostgreSQL locks the product row and its SKU/FC stock rows; SQLite
+        already holds the database write lock (``BEGIN IMMEDIATE``).
+        """
+        query = select(ProductRow).where(ProductRow.sku == sku)
+        if self.is_postgres:
+            query = query.with_for_update()
+            product = self.session.scalars(query).one_or_none()
+            self.session.scalars(
+                select(StockRow).where(StockRow.sku == sku).order_by(StockRow.fc).with_for_update()
+            ).all()
+            return product
+        return self.session.scalars(query).one_or_none()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,1 @@
+"""Head Start's tests: unit, integration and e2e tiers, and their shared helpers."""
