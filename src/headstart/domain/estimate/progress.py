@@ -1,0 +1,125 @@
+"""What the estimator is told about shipments: one in flight, and closed ones as history.
+
+Both are reduced views of the stored shipment (DESIGN.md sections 4 and 5), so the
+estimator never depends on how shipments are stored. They validate themselves on
+construction: an estimate built on an unknown mode or a naive timestamp would be
+a confident answer to the wrong question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from headstart.domain.estimate.errors import InvalidEstimateInput
+from headstart.domain.estimate.instants import to_utc
+
+MODES: tuple[str, ...] = ("parcel", "ltl", "ftl", "air", "ocean")
+CARRIER_PROGRAMS: tuple[str, ...] = (
+    "partnered_carrier",
+    "marketplace_freight",
+    "global_logistics",
+    "own_carrier",
+)
+# Tracking event types, DESIGN.md section 5 (extend only by adding).
+MILESTONES: tuple[str, ...] = (
+    "booked",
+    "departed_origin",
+    "arrived_port",
+    "customs_released",
+    "in_transit",
+    "out_for_delivery",
+    "delayed",
+    "eta_update",
+    "delivered",
+    "checked_in",
+    "receiving_started",
+    "exception",
+)
+# Milestones that can only happen once the freight is at the FC: seeing one proves
+# delivery even if the "delivered" event itself never arrived.
+AT_FC_MILESTONES: frozenset[str] = frozenset({"delivered", "checked_in", "receiving_started"})
+
+
+def _require_known(name: str, value: str, known: tuple[str, ...]) -> None:
+    if value not in known:
+        raise InvalidEstimateInput(
+            f"unknown {name} {value!r}", {"field": name, "value": value, "known": list(known)}
+        )
+
+
+@dataclass(frozen=True)
+class ShipmentProgress:
+    """What is known about one shipment now; every instant is normalised to UTC."""
+
+    mode: str
+    carrier_program: str
+    origin: str
+    destination_fc: str
+    shipped_at: datetime
+    last_milestone: str | None
+    last_milestone_at: datetime | None
+    carrier_eta: datetime | None
+    delivered_at: datetime | None
+    # R2a: own-carrier ids not yet validated by a carrier lower the estimate's confidence.
+    tracking_validated: bool = True
+
+    def __post_init__(self) -> None:
+        _require_known("mode", self.mode, MODES)
+        _require_known("carrier_program", self.carrier_program, CARRIER_PROGRAMS)
+        if self.last_milestone is not None:
+            _require_known("last_milestone", self.last_milestone, MILESTONES)
+        if (self.last_milestone is None) != (self.last_milestone_at is None):
+            raise InvalidEstimateInput(
+                "last_milestone and last_milestone_at are given together or not at all"
+            )
+        for name in ("shipped_at", "last_milestone_at", "carrier_eta", "delivered_at"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, to_utc(name, value))
+
+    @property
+    def arrived_at(self) -> datetime | None:
+        """When the freight reached the FC, as far as the events tell.
+
+        ``delivered_at`` when the "delivered" event came; otherwise the time of a
+        later at-FC milestone (checked_in, receiving_started), because a shipment
+        being checked in has certainly been delivered, and treating it as still in
+        transit would double count the remaining transit.
+        """
+        if self.delivered_at is not None:
+            return self.delivered_at
+        if self.last_milestone in AT_FC_MILESTONES:
+            return self.last_milestone_at
+        return None
+
+
+@dataclass(frozen=True)
+class ClosedShipment:
+    """One closed shipment of history (the JSONL line of DESIGN.md section 4, reduced)."""
+
+    mode: str
+    carrier_program: str
+    origin: str
+    destination_fc: str
+    shipped_at: datetime
+    delivered_at: datetime | None
+    in_stock_at: datetime
+    quantity_shipped: int
+    quantity_received: int
+
+    def __post_init__(self) -> None:
+        _require_known("mode", self.mode, MODES)
+        _require_known("carrier_program", self.carrier_program, CARRIER_PROGRAMS)
+        for name in ("shipped_at", "delivered_at", "in_stock_at"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, to_utc(name, value))
+        if self.in_stock_at < self.shipped_at:
+            raise InvalidEstimateInput("in_stock_at is before shipped_at")
+        if self.delivered_at is not None and not (
+            self.shipped_at <= self.delivered_at <= self.in_stock_at
+        ):
+            raise InvalidEstimateInput("delivered_at must lie between shipped_at and in_stock_at")
+        if self.quantity_shipped < 0 or self.quantity_received < 0:
+            raise InvalidEstimateInput("quantities cannot be negative")
