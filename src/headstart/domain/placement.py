@@ -70,16 +70,18 @@ def supply_entries(
         reasons.extend(lot.reasons)
     if not counted:
         return entries
-    if supply.excluded:
-        reasons.append("sku_excluded_by_seller")
-        return entries
-    if supply.suppressed:
-        reasons.append("suppressed_for_late_promises")
-        return entries
     inbound = [Entry(lot.in_stock_date, lot.quantity) for lot in counted]
+    # Lots keep backing the units already promised here, so closing head start to
+    # new orders never hands those orders' lots' units over to the shelf's buyers.
+    promised_here = at_fc.head_start_demand
+    if supply.excluded or supply.suppressed:
+        reasons.append(
+            "sku_excluded_by_seller" if supply.excluded else "suppressed_for_late_promises"
+        )
+        return entries + cap_supply(inbound, promised_here)
     if supply.cap is not None:
         other_fcs = sum(a.head_start_demand for a in supply.at_fcs if a.fc.code != at_fc.fc.code)
-        capped = cap_supply(inbound, supply.cap - other_fcs)
+        capped = cap_supply(inbound, max(supply.cap - other_fcs, promised_here))
         if sum(e.quantity for e in capped) < sum(e.quantity for e in inbound):
             reasons.append("head_start_cap")
         inbound = capped

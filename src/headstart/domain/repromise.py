@@ -51,13 +51,15 @@ class Cancel:
 Decision = Keep | Revise | Cancel
 
 
-def _curve(at_fc: SkuAtFc, now: datetime, *, keep: bool) -> list[Entry]:
+def _curve(at_fc: SkuAtFc, now: datetime, *, keep: bool, counted_only: bool = False) -> list[Entry]:
+    """Supply for existing orders: every lot still coming (R10: "re-promised later"),
+    or, for re-sourcing to another FC, only lots that count for new orders."""
     today = at_fc.fc.local_date(now)
     entries = [Entry(today, at_fc.on_hand)] if at_fc.on_hand > 0 else []
     return entries + [
         Entry(lot.keep_date if keep else lot.in_stock_date, lot.quantity)
         for lot in at_fc.lots
-        if lot.usable
+        if (lot.counted if counted_only else lot.usable)
     ]
 
 
@@ -76,6 +78,9 @@ def plan_repromise(
     by_code = {a.fc.code: a for a in at_fcs}
     keep_curve = {code: _curve(a, now, keep=True) for code, a in by_code.items()}
     new_curve = {code: _curve(a, now, keep=False) for code, a in by_code.items()}
+    resource_curve = {
+        code: _curve(a, now, keep=False, counted_only=True) for code, a in by_code.items()
+    }
     demand: dict[str, list[Entry]] = {code: [] for code in by_code}
     decisions: list[Decision] = []
     for order in orders:
@@ -85,7 +90,7 @@ def plan_repromise(
             demand[home].append(entry)
             decisions.append(Keep(order.order_id))
             continue
-        new = _best_new_promise(order, by_code, new_curve, demand, now)
+        new = _best_new_promise(order, by_code, new_curve, resource_curve, demand, now)
         if new is None:
             decisions.append(Cancel(order.order_id, order.promise, "no_supply"))
         elif slip_days(order, new) > policy.max_slip_days:
@@ -100,7 +105,8 @@ def plan_repromise(
 def _best_new_promise(
     order: WaitingOrder,
     by_code: dict[str, SkuAtFc],
-    curves: dict[str, list[Entry]],
+    home_curves: dict[str, list[Entry]],
+    other_curves: dict[str, list[Entry]],
     demand: dict[str, list[Entry]],
     now: datetime,
 ) -> Promise | None:
@@ -111,7 +117,8 @@ def _best_new_promise(
             continue
         same_fc = code == order.promise.fc
         not_before = order.promise.promised_in_stock_date if same_fc else fc.local_date(now)
-        day = earliest_date(curves[code], demand[code], order.quantity, not_before)
+        curve = home_curves[code] if same_fc else other_curves[code]
+        day = earliest_date(curve, demand[code], order.quantity, not_before)
         if day is None:
             continue
         certainty = confidence(at_fc, day, counted_only=False)

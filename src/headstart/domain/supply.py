@@ -70,6 +70,8 @@ def head_start_quantity(quantity_shipped: int, quantity_received: int, shrink: D
 
 def learned_shrink(shipped: int, received: int, policy: Policy) -> Decimal:
     """R5: the seller's shortfall rate, the default acting as ``shrink_prior_units`` of history."""
+    if shipped + policy.shrink_prior_units == 0:
+        return policy.default_shrink
     shortfall = max(0, shipped - received)
     prior = policy.default_shrink * policy.shrink_prior_units
     rate = (Decimal(shortfall) + prior) / (Decimal(shipped) + policy.shrink_prior_units)
