@@ -8,27 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
+
 Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-CarrierProgram = Literal[
-    "partnered_carrier", "marketplace_freight", "global_logistics", "own_carrier"
-]
-Mode = Literal["parcel", "ltl", "ftl", "air", "ocean"]
-EventType = Literal[
-    "booked",
-    "departed_origin",
-    "arrived_port",
-    "customs_released",
-    "in_transit",
-    "out_for_delivery",
-    "delayed",
-    "eta_update",
-    "delivered",
-    "checked_in",
-    "receiving_started",
-    "exception",
-]
+# The vocabularies of DESIGN.md section 5, defined once in the domain.
+CarrierProgram = Literal[CARRIER_PROGRAMS]  # type: ignore[valid-type]
+Mode = Literal[MODES]  # type: ignore[valid-type]
+EventType = Literal[MILESTONES]  # type: ignore[valid-type]
 
 
 class Body(BaseModel):
