@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from headstart.config import Settings
 from headstart.services.estimation import EstimatorCache
@@ -18,16 +19,16 @@ class Runtime:
     settings: Settings
     engine: Engine
     estimators: EstimatorCache
-    _writer: object
-    _reader: object
+    writer_sessions: sessionmaker[Session]
+    reader_sessions: sessionmaker[Session]
 
     def uow(self) -> UnitOfWork:
         """A unit of work that may write (SQLite: BEGIN IMMEDIATE)."""
-        return UnitOfWork(self._writer, sandbox=self.settings.sandbox)  # type: ignore[arg-type]
+        return UnitOfWork(self.writer_sessions, sandbox=self.settings.sandbox)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reads only; never takes SQLite's write lock."""
-        return UnitOfWork(self._reader, sandbox=self.settings.sandbox)  # type: ignore[arg-type]
+        return UnitOfWork(self.reader_sessions, sandbox=self.settings.sandbox)
 
 
 def build_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
@@ -40,6 +41,6 @@ def build_runtime(settings: Settings | None = None, *, migrate: bool = True) -> 
         settings=settings,
         engine=engine,
         estimators=EstimatorCache(),
-        _writer=writer,
-        _reader=reader,
+        writer_sessions=writer,
+        reader_sessions=reader,
     )
