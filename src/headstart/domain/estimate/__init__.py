@@ -23,6 +23,7 @@ from headstart.domain.estimate.progress import (
     MILESTONES,
     MODES,
     ClosedShipment,
+    HistoryEvent,
     ShipmentProgress,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "PRIOR_VERSION",
     "ClosedShipment",
     "EmpiricalEstimator",
+    "HistoryEvent",
     "Figure",
     "InStockEstimate",
     "InStockEstimator",

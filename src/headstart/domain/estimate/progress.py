@@ -95,8 +95,27 @@ class ShipmentProgress:
 
 
 @dataclass(frozen=True)
+class HistoryEvent:
+    """One tracking event of a closed shipment (DESIGN.md section 5 vocabulary)."""
+
+    type: str
+    occurred_at: datetime
+    carrier_eta: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_known("event type", self.type, MILESTONES)
+        object.__setattr__(self, "occurred_at", to_utc("occurred_at", self.occurred_at))
+        if self.carrier_eta is not None:
+            object.__setattr__(self, "carrier_eta", to_utc("carrier_eta", self.carrier_eta))
+
+
+@dataclass(frozen=True)
 class ClosedShipment:
-    """One closed shipment of history (the JSONL line of DESIGN.md section 4, reduced)."""
+    """One closed shipment of history: the JSONL line of DESIGN.md section 4.
+
+    The trailing fields are optional so the service can hand over what it stores;
+    an imported or generated history fills them all.
+    """
 
     mode: str
     carrier_program: str
@@ -107,11 +126,15 @@ class ClosedShipment:
     in_stock_at: datetime
     quantity_shipped: int
     quantity_received: int
+    shipment_id: str = ""
+    carrier: str = ""
+    created_at: datetime | None = None
+    events: tuple[HistoryEvent, ...] = ()
 
     def __post_init__(self) -> None:
         _require_known("mode", self.mode, MODES)
         _require_known("carrier_program", self.carrier_program, CARRIER_PROGRAMS)
-        for name in ("shipped_at", "delivered_at", "in_stock_at"):
+        for name in ("shipped_at", "delivered_at", "in_stock_at", "created_at"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, to_utc(name, value))
