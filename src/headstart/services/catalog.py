@@ -73,12 +73,18 @@ def list_fcs(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [fc_view(row) for row in rows]
 
 
+def price_text(minor_units: int) -> str:
+    """Money leaves as a decimal string with its cents: 2150 -> "21.50"."""
+    whole, cents = divmod(minor_units, 100)
+    return f"{whole}.{cents:02d}"
+
+
 def product_view(row: ProductRow) -> dict[str, Any]:
     return {
         "sku": row.sku,
         "seller_id": row.seller_id,
         "title": row.title,
-        "price": str(Decimal(row.price_minor) / 100),
+        "price": price_text(row.price_minor),
         "currency": row.currency,
         "head_start_excluded": row.head_start_excluded,
         "head_start_cap": row.head_start_cap,

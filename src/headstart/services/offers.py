@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from headstart.domain.errors import InvalidRequest, NotFound
 from headstart.domain.placement import quote
+from headstart.services.catalog import price_text
 from headstart.services.estimation import EstimatorCache
 from headstart.services.policy import load_policy
 from headstart.services.sku_state import load_fcs, load_sku_state
@@ -114,14 +115,9 @@ def search(
                 {
                     "sku": product.sku,
                     "title": product.title,
-                    "price": _price(product),
+                    "price": price_text(product.price_minor),
                     "currency": product.currency,
                     "offer": offer,
                 }
             )
         return {"query": text, "results": results}
-
-
-def _price(product: ProductRow) -> str:
-    whole, cents = divmod(product.price_minor, 100)
-    return f"{whole}.{cents:02d}"

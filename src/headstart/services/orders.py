@@ -17,6 +17,7 @@ from headstart.services.ids import new_id
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
 from headstart.services.publishing import publish_if_changed
+from headstart.services.receiving_fill import fill_from_stock
 from headstart.services.repromising import cancel_order_row
 from headstart.services.sku_state import load_sku_state
 from headstart.services.views import order_view
@@ -161,12 +162,14 @@ def cancel_order(
         if order.status not in OPEN_STATUSES:
             raise Conflict(f"order {order_id} is {order.status} and cannot be cancelled")
         now = uow.now()
-        if order.status == "allocated":
+        was_allocated = order.status == "allocated"
+        cancel_order_row(uow.session, order, "buyer_cancelled", now)
+        if was_allocated:
             stock = uow.session.get(StockRow, (order.sku, order.fc))
             assert stock is not None
             stock.allocated -= order.quantity
             stock.sellable += order.quantity
-        cancel_order_row(uow.session, order, "buyer_cancelled", now)
+            fill_from_stock(uow.session, stock, now)  # R11: freed units go to waiting orders first
         policy = load_policy(uow.session)
         state = load_sku_state(
             uow.session, product, now=now, policy=policy, estimator=estimators.current(uow.session)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from headstart.domain.errors import InvalidRequest
 from headstart.domain.policy import Policy
-from headstart.store.tables import SettingRow
+from headstart.services.estimation import EstimatorCache
+from headstart.services.refresh import refresh_skus
+from headstart.store.tables import ProductRow, SettingRow
 from headstart.store.uow import UnitOfWork
 
 POLICY_KEY = "policy"
@@ -22,8 +25,14 @@ def get_policy(uow: UnitOfWork) -> Policy:
         return load_policy(uow.session)
 
 
-def update_policy(uow: UnitOfWork, changes: dict[str, object]) -> Policy:
-    """Validate the whole policy before anything is stored (a bad value changes nothing)."""
+def update_policy(
+    uow: UnitOfWork, estimators: EstimatorCache, changes: dict[str, object]
+) -> Policy:
+    """Validate the whole policy before anything is stored (a bad value changes nothing).
+
+    Every SKU is refreshed in the same transaction: a new horizon or quantile changes
+    offers (R16) and may put promises at risk (R9).
+    """
     with uow:
         current = load_policy(uow.session).to_dict()
         current.update(changes)
@@ -32,5 +41,14 @@ def update_policy(uow: UnitOfWork, changes: dict[str, object]) -> Policy:
         except (TypeError, ValueError, ArithmeticError) as error:
             raise InvalidRequest(str(error)) from error
         uow.session.merge(SettingRow(key=POLICY_KEY, value=policy.to_dict()))
+        uow.session.flush()
+        refresh_skus(
+            uow,
+            uow.session.scalars(select(ProductRow.sku)).all(),
+            now=uow.now(),
+            policy=policy,
+            estimator=estimators.current(uow.session),
+            reason="policy_changed",
+        )
         uow.commit()
         return policy

@@ -8,17 +8,20 @@ from typing import Any
 
 from sqlalchemy import select
 
+from headstart.domain.errors import NotFound
 from headstart.domain.placement import available_from_state
 from headstart.domain.report import InboundLine, inventory_row
 from headstart.services.estimation import EstimatorCache
 from headstart.services.policy import load_policy
 from headstart.services.sku_state import load_fcs, load_sku_state
-from headstart.store.tables import OrderRow, ProductRow, ShipmentLineRow, ShipmentRow
+from headstart.store.tables import OrderRow, ProductRow, SellerRow, ShipmentLineRow, ShipmentRow
 from headstart.store.uow import UnitOfWork
 
 
 def inventory_report(uow: UnitOfWork, estimators: EstimatorCache, seller_id: str) -> dict[str, Any]:
     with uow:
+        if uow.session.get(SellerRow, seller_id) is None:
+            raise NotFound(f"no seller {seller_id!r}", {"seller_id": seller_id})
         now = uow.now()
         policy = load_policy(uow.session)
         fcs = load_fcs(uow.session)

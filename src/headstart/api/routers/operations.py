@@ -25,8 +25,8 @@ def get_policy(uow: Reader, _: Operator) -> dict[str, Any]:
 
 
 @router.patch("/v1/policy")
-def update_policy(body: PolicyIn, uow: Uow, _: Operator) -> dict[str, Any]:
-    return policy.update_policy(uow, body.model_dump(exclude_none=True)).to_dict()
+def update_policy(body: PolicyIn, uow: Uow, estimators: Estimators, _: Operator) -> dict[str, Any]:
+    return policy.update_policy(uow, estimators, body.model_dump(exclude_none=True)).to_dict()
 
 
 @router.get("/v1/notifications")
