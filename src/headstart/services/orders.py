@@ -71,6 +71,11 @@ def place_order(
             product = uow.lock_sku(sku)  # R8: concurrent orders for a SKU queue here
             if product is None:
                 raise NotFound(f"no product with SKU {sku!r}", {"sku": sku})
+            # A retry that queued behind its first attempt finds it now.
+            if idempotency_key and (
+                replay := _replay(uow, placed_by, idempotency_key, fingerprint)
+            ):
+                return replay, False
             now = uow.now()
             policy = load_policy(uow.session)
             state = load_sku_state(

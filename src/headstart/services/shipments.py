@@ -87,8 +87,15 @@ def create_shipment(
         return view
 
 
-def owned_shipment(uow: UnitOfWork, shipment_id: str, seller_id: str | None) -> ShipmentRow:
-    shipment = uow.session.get(ShipmentRow, shipment_id)
+def owned_shipment(
+    uow: UnitOfWork, shipment_id: str, seller_id: str | None, *, lock: bool = True
+) -> ShipmentRow:
+    """The shipment, locked for the rest of the transaction unless only read."""
+    shipment = (
+        uow.lock_shipments([shipment_id]).get(shipment_id)
+        if lock
+        else uow.session.get(ShipmentRow, shipment_id)
+    )
     if shipment is None or (seller_id is not None and shipment.seller_id != seller_id):
         raise NotFound(f"no shipment {shipment_id!r}", {"shipment_id": shipment_id})
     return shipment
@@ -147,7 +154,7 @@ def get_shipment(
     uow: UnitOfWork, estimators: EstimatorCache, shipment_id: str, seller_id: str | None
 ) -> dict[str, Any]:
     with uow:
-        shipment = owned_shipment(uow, shipment_id, seller_id)
+        shipment = owned_shipment(uow, shipment_id, seller_id, lock=False)
         return shipment_view(uow, shipment, estimators.current(uow.session), uow.now())
 
 

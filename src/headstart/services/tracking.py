@@ -57,12 +57,12 @@ def ingest_events(
     """Apply a batch atomically: an unknown shipment rejects the whole batch."""
     with uow:
         now = uow.now()
-        shipments: dict[str, ShipmentRow] = {}
-        for shipment_id in sorted({event.shipment_id for event in events}):
-            shipment = uow.session.get(ShipmentRow, shipment_id)
-            if shipment is None:
-                raise NotFound(f"no shipment {shipment_id!r}", {"shipment_id": shipment_id})
-            shipments[shipment_id] = shipment
+        # Locked before the duplicate check, so concurrent copies of an event queue
+        # here and the later ones find it recorded (R8-style exactly-once).
+        wanted = {event.shipment_id for event in events}
+        shipments = uow.lock_shipments(wanted)
+        for shipment_id in sorted(wanted - shipments.keys()):
+            raise NotFound(f"no shipment {shipment_id!r}", {"shipment_id": shipment_id})
         seen = set(
             uow.session.scalars(
                 select(TrackingEventRow.event_id).where(

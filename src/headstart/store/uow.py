@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from headstart.store.tables import ProductRow, SettingRow, StockRow
+from headstart.store.tables import ProductRow, SettingRow, ShipmentRow, StockRow
 
 SANDBOX_CLOCK_KEY = "sandbox_clock"
 
@@ -81,6 +81,18 @@ class UnitOfWork:
             return real
         row = self.session.get(SettingRow, SANDBOX_CLOCK_KEY)
         return sandbox_now(row.value if row else None, real)
+
+    def lock_shipments(self, shipment_ids: Iterable[str]) -> dict[str, ShipmentRow]:
+        """Serialize changes to these shipments (ids sorted: no deadlock between writers).
+
+        Use cases lock shipments before SKUs, always, so two of them never wait on
+        each other in opposite orders.
+        """
+        ids = sorted(set(shipment_ids))
+        query = select(ShipmentRow).where(ShipmentRow.id.in_(ids)).order_by(ShipmentRow.id)
+        if self.is_postgres:
+            query = query.with_for_update()
+        return {row.id: row for row in self.session.scalars(query)}
 
     def lock_sku(self, sku: str) -> ProductRow | None:
         """R8: serialize every change to a SKU's supply or demand.
