@@ -11,8 +11,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
 
 Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+CODE_PATTERN = r"^[A-Za-z0-9._:-]+$"
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+# Printable text only: a NUL or other control character is refused, never stored.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+_ADDRESS_PART = r"[^@\s\x00-\x1f\x7f]+"
+EMAIL = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 # The vocabularies of DESIGN.md section 5, defined once in the domain.
 CarrierProgram = Literal[CARRIER_PROGRAMS]  # type: ignore[valid-type]
 Mode = Literal[MODES]  # type: ignore[valid-type]
@@ -27,22 +32,26 @@ class Body(BaseModel):
 
 class FulfillmentCenterIn(Body):
     code: Code
-    time_zone: Annotated[str, Field(examples=["America/Los_Angeles"], max_length=64)]
+    time_zone: Annotated[
+        str, Field(examples=["America/Los_Angeles"], max_length=64, pattern=PRINTABLE)
+    ]
     region: Code
     handling_days: Annotated[int, Field(strict=True, ge=0, le=30)] = 1
     cutoff_local_time: time = time(14, 0)
     holidays: list[date] = []
     outbound_transit_days: dict[Code, Annotated[int, Field(strict=True, ge=0, le=60)]]
-    operating_weekdays: list[Annotated[int, Field(strict=True, ge=0, le=6)]] = [0, 1, 2, 3, 4]
+    operating_weekdays: Annotated[
+        list[Annotated[int, Field(strict=True, ge=0, le=6)]], Field(min_length=1, max_length=7)
+    ] = [0, 1, 2, 3, 4]
 
 
 class SellerIn(Body):
     name: Text
-    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Annotated[str, Field(max_length=320, pattern=EMAIL)]
 
 
 class ProductIn(Body):
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Annotated[str, Field(min_length=1, max_length=300, pattern=PRINTABLE)]
     price: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     head_start_excluded: bool = False
@@ -68,7 +77,7 @@ class ShipmentIn(Body):
     carrier_program: CarrierProgram
     mode: Mode
     carrier: Text
-    tracking_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+    tracking_ids: list[Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]] = []
     origin: Text
     created_at: AwareDatetime | None = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
@@ -80,11 +89,11 @@ class ShipIn(Body):
 
 
 class TrackingEventIn(Body):
-    event_id: Annotated[str, Field(min_length=1, max_length=128)]
+    event_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
     shipment_id: Code
     type: EventType
     occurred_at: AwareDatetime
-    location: Annotated[str, Field(max_length=200)] | None = None
+    location: Annotated[str, Field(max_length=200, pattern=PRINTABLE)] | None = None
     carrier_eta: AwareDatetime | None = None
     reason: Literal["lost", "damaged", "refused"] | None = None
 
@@ -94,7 +103,7 @@ class TrackingBatchIn(Body):
 
 
 class ReceiptIn(Body):
-    receipt_id: Annotated[str, Field(min_length=1, max_length=128)]
+    receipt_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
     received_at: AwareDatetime
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
 

@@ -16,8 +16,9 @@ from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
 from headstart.services.receiving_fill import fill_from_stock
 from headstart.services.refresh import refresh_skus
+from headstart.services.reported_time import ensure_not_future
 from headstart.services.shipments import owned_shipment, reestimate
-from headstart.store.tables import ReceiptRow, SellerRow, ShipmentLineRow, StockRow
+from headstart.store.tables import ProductRow, ReceiptRow, SellerRow, ShipmentLineRow, StockRow
 from headstart.store.uow import UnitOfWork
 
 RECEIVABLE = frozenset({"shipped", "in_transit", "delivered", "checked_in", "receiving"})
@@ -42,6 +43,16 @@ def record_receipt(
             return {"receipt_id": receipt_id, "duplicate": True, "allocated_orders": []}
         if shipment.status not in RECEIVABLE:
             raise Conflict(f"shipment {shipment_id} is {shipment.status}; it cannot receive units")
+        now = uow.now()
+        ensure_not_future("received_at", received_at, now)
+        if shipment.shipped_at is not None and received_at < shipment.shipped_at:
+            raise InvalidRequest(
+                "received_at is before the shipment was shipped",
+                {
+                    "received_at": received_at.isoformat(),
+                    "shipped_at": shipment.shipped_at.isoformat(),
+                },
+            )
         shipment_lines = {
             line.sku: line
             for line in uow.session.scalars(
@@ -51,7 +62,6 @@ def record_receipt(
         unknown = [sku for sku, _ in lines if sku not in shipment_lines]
         if unknown:
             raise InvalidRequest("SKUs not on this shipment", {"skus": unknown})
-        now = uow.now()
         uow.session.add(
             ReceiptRow(
                 receipt_id=receipt_id,
@@ -125,9 +135,14 @@ def close_shipment(uow: UnitOfWork, estimators: EstimatorCache, shipment_id: str
                 now,
             )
         uow.session.flush()
+        # R5/R8: a new shrink rate changes every lot of this seller, so R6 is re-run for
+        # all their SKUs now, not left broken until each one next changes.
+        seller_skus = uow.session.scalars(
+            select(ProductRow.sku).where(ProductRow.seller_id == seller.id)
+        ).all()
         refresh_skus(
             uow,
-            [line.sku for line in lines],
+            [line.sku for line in lines] + list(seller_skus if was_shipped else ()),
             now=now,
             policy=load_policy(uow.session),
             estimator=estimators.current(uow.session),

@@ -12,6 +12,7 @@ from headstart.domain.errors import NotFound
 from headstart.services.estimation import EstimatorCache
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
+from headstart.services.reported_time import ensure_not_future
 from headstart.services.shipments import line_skus, reestimate
 from headstart.store.tables import ShipmentRow, TrackingEventRow
 from headstart.store.uow import UnitOfWork
@@ -59,6 +60,8 @@ def ingest_events(
         now = uow.now()
         # Locked before the duplicate check, so concurrent copies of an event queue
         # here and the later ones find it recorded (R8-style exactly-once).
+        for event in events:
+            ensure_not_future("occurred_at", event.occurred_at, now, event_id=event.event_id)
         wanted = {event.shipment_id for event in events}
         shipments = uow.lock_shipments(wanted)
         for shipment_id in sorted(wanted - shipments.keys()):

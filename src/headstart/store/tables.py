@@ -32,7 +32,7 @@ class Base(DeclarativeBase):
 
 class FulfillmentCenterRow(Base):
     __tablename__ = "fulfillment_centers"
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
     time_zone: Mapped[str] = mapped_column(String(64))
     region: Mapped[str] = mapped_column(String(64))
     handling_days: Mapped[int]
@@ -94,10 +94,10 @@ class ShipmentRow(Base):
     destination_fc: Mapped[str] = mapped_column(ForeignKey("fulfillment_centers.code"))
     carrier_program: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16))
-    carrier: Mapped[str] = mapped_column(String(64))
+    carrier: Mapped[str] = mapped_column(String(200))
     tracking_ids: Mapped[list[str]] = mapped_column(JSON)
     tracking_validated: Mapped[bool] = mapped_column(default=False)
-    origin: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), index=True)
     exception_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
@@ -176,7 +176,7 @@ class OrderRevisionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))  # e.g. "inventory_adjustment:<why>"
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # R17

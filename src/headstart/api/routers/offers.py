@@ -5,17 +5,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from headstart.api.deps import Estimators, Operator, Reader
+from headstart.api.schemas import CODE_PATTERN, PRINTABLE, Code
 from headstart.services import offers
 
 router = APIRouter(tags=["offers and search"])
+PRINTABLE_OR_EMPTY = f"(?:{PRINTABLE})|^$"
 
-Region = Annotated[str | None, Query(max_length=64, description="the buyer's region")]
+Region = Annotated[
+    str | None,
+    Query(max_length=64, pattern=CODE_PATTERN, description="the buyer's region"),
+]
 Quantity = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
 @router.get("/v1/offers/{sku}")
 def get_offer(
-    sku: str, uow: Reader, estimators: Estimators, region: Region = None, quantity: Quantity = 1
+    sku: Code, uow: Reader, estimators: Estimators, region: Region = None, quantity: Quantity = 1
 ) -> dict[str, Any]:
     """Public. R18: a date is shown only when the promise is confident."""
     return offers.get_offer(uow, estimators, sku, region=region, quantity=quantity)
@@ -23,7 +28,7 @@ def get_offer(
 
 @router.get("/v1/offers/{sku}/explain")
 def explain_offer(
-    sku: str,
+    sku: Code,
     uow: Reader,
     estimators: Estimators,
     _: Operator,
@@ -38,7 +43,7 @@ def explain_offer(
 def search(
     uow: Reader,
     estimators: Estimators,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=PRINTABLE_OR_EMPTY)] = "",
     region: Region = None,
 ) -> dict[str, Any]:
     return offers.search(uow, estimators, q, region=region)

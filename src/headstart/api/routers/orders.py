@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from headstart.api.deps import Estimators, Reader, StorefrontOrOperator, Uow, order_scope
-from headstart.api.schemas import OrderIn
+from headstart.api.schemas import Code, OrderIn
 from headstart.services import orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -39,19 +39,19 @@ def place_order(
 
 
 @router.get("/{order_id}")
-def get_order(order_id: str, uow: Reader, principal: StorefrontOrOperator) -> dict[str, Any]:
+def get_order(order_id: Code, uow: Reader, principal: StorefrontOrOperator) -> dict[str, Any]:
     return orders.get_order(uow, order_id, order_scope(principal))
 
 
 @router.post("/{order_id}/cancel")
 def cancel_order(
-    order_id: str, uow: Uow, estimators: Estimators, principal: StorefrontOrOperator
+    order_id: Code, uow: Uow, estimators: Estimators, principal: StorefrontOrOperator
 ) -> dict[str, Any]:
     """R9a: one step, full refund."""
     return orders.cancel_order(uow, estimators, order_id, order_scope(principal))
 
 
 @router.post("/{order_id}/confirm-delay")
-def confirm_delay(order_id: str, uow: Uow, principal: StorefrontOrOperator) -> dict[str, Any]:
+def confirm_delay(order_id: Code, uow: Uow, principal: StorefrontOrOperator) -> dict[str, Any]:
     """R9a: the buyer keeps an order whose slip silence does not cover."""
     return orders.confirm_delay(uow, order_id, order_scope(principal))

@@ -13,7 +13,7 @@ from headstart.api.deps import (
     owner_filter,
     seller_scope,
 )
-from headstart.api.schemas import ReceiptIn, ShipIn, ShipmentIn
+from headstart.api.schemas import Code, ReceiptIn, ShipIn, ShipmentIn
 from headstart.services import receiving, shipments
 
 router = APIRouter(prefix="/v1/shipments", tags=["inbound shipments"])
@@ -38,7 +38,7 @@ def create_shipment(body: ShipmentIn, uow: Uow, principal: SellerOrOperator) -> 
 
 @router.post("/{shipment_id}/ship")
 def ship(
-    shipment_id: str, body: ShipIn, uow: Uow, estimators: Estimators, principal: SellerOrOperator
+    shipment_id: Code, body: ShipIn, uow: Uow, estimators: Estimators, principal: SellerOrOperator
 ) -> dict[str, Any]:
     return shipments.ship_shipment(
         uow, estimators, shipment_id, body.shipped_at, owner_filter(principal)
@@ -47,14 +47,14 @@ def ship(
 
 @router.get("/{shipment_id}")
 def get_shipment(
-    shipment_id: str, uow: Reader, estimators: Estimators, principal: SellerOrOperator
+    shipment_id: Code, uow: Reader, estimators: Estimators, principal: SellerOrOperator
 ) -> dict[str, Any]:
     return shipments.get_shipment(uow, estimators, shipment_id, owner_filter(principal))
 
 
 @router.post("/{shipment_id}/receipts")
 def record_receipt(
-    shipment_id: str, body: ReceiptIn, uow: Uow, estimators: Estimators, _: Operator
+    shipment_id: Code, body: ReceiptIn, uow: Uow, estimators: Estimators, _: Operator
 ) -> dict[str, Any]:
     """R11: idempotent by receipt_id; received units fill waiting orders first."""
     return receiving.record_receipt(
@@ -69,6 +69,6 @@ def record_receipt(
 
 @router.post("/{shipment_id}/close")
 def close_shipment(
-    shipment_id: str, uow: Uow, estimators: Estimators, _: Operator
+    shipment_id: Code, uow: Uow, estimators: Estimators, _: Operator
 ) -> dict[str, Any]:
     return receiving.close_shipment(uow, estimators, shipment_id)
