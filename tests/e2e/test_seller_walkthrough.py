@@ -366,6 +366,14 @@ def step_short_close_cancels_the_latest_orders(walk: Walk, placed: list[str]) ->
     assert shipment["status"] == "closed"
     assert shipment["participation"]["participates"] is False
 
+    # R5/R8: the higher shrink is the seller's, so every SKU of theirs is re-checked at
+    # once: CROWD's 20-unit lot now covers 18 units, and its newest order gives way.
+    crowd = [o["order_id"] for o in list(walk.orders.values()) if o["sku"] == "CROWD"]
+    views = [walk.reread(order_id) for order_id in crowd]
+    gave_way = [view for view in views if view["status"] == "cancelled"]
+    assert [view["cancel_reason"] for view in gave_way] == ["no_supply"]
+    assert sorted(view["status"] for view in views if view not in gave_way) == ["promised"] * 18
+
 
 def step_inventory_report_agrees_with_the_orders(walk: Walk) -> None:
     """R13: per SKU and FC, what is promised to whom, the same in JSON and in CSV."""
@@ -397,7 +405,7 @@ def step_inventory_report_agrees_with_the_orders(walk: Walk) -> None:
     assert {
         sku: row["head_start_reserved"] for sku, row in rows.items() if row["head_start_reserved"]
     } == dict(waiting)
-    assert dict(waiting) == {"OPT-71H": 1, "CAPPED": 5, "CROWD": 19, "DELAYED": 1}
+    assert dict(waiting) == {"OPT-71H": 1, "CAPPED": 5, "CROWD": 18, "DELAYED": 1}
 
     # Physical units: the 4 received ones are allocated; R14 fees count only those
     assert {sku: row["fee_basis_units"] for sku, row in rows.items() if row["fee_basis_units"]} == {
