@@ -14,12 +14,14 @@ from rich.console import Console
 
 from headstart.api.app import create_app
 from headstart.bootstrap import build_runtime
+from headstart.commands import eta as eta_commands
 from headstart.commands import history as history_commands
 from headstart.config import Settings
 from headstart.domain.estimate import is_peak
 
 app = typer.Typer(help="Head Start: sell inventory that is still on its way to the warehouse.")
 app.add_typer(history_commands.app, name="history", help="Generate and check shipment histories.")
+app.add_typer(eta_commands.app, name="eta", help="Fit and evaluate the in-stock time model.")
 console = Console()
 
 

@@ -63,17 +63,41 @@ class ShipmentProgress:
     delivered_at: datetime | None
     # R2a: own-carrier ids not yet validated by a carrier lower the estimate's confidence.
     tracking_validated: bool = True
+    # Optional context for the milestone model (section 4); every caller may leave it out.
+    # Each milestone reached so far with the first instant it was reached, so a late
+    # "in_transit" scan after berthing does not look like a ship still at sea.
+    milestones_reached: tuple[tuple[str, datetime], ...] = ()
+    # The destination FC's receiving load now: shipments delivered to it and not yet in
+    # stock, and shipments delivered to it in the 7 days before now.
+    fc_backlog: int | None = None
+    fc_deliveries_7d: int | None = None
+    carrier: str = ""
+    # The carrier's first ETA for this shipment: how far the latest one has slipped from it.
+    first_carrier_eta: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_known("mode", self.mode, MODES)
         _require_known("carrier_program", self.carrier_program, CARRIER_PROGRAMS)
         if self.last_milestone is not None:
             _require_known("last_milestone", self.last_milestone, MILESTONES)
+        reached = []
+        for name, at in self.milestones_reached:
+            _require_known("milestone", name, MILESTONES)
+            reached.append((name, to_utc("milestones_reached", at)))
+        object.__setattr__(self, "milestones_reached", tuple(reached))
+        if any(n is not None and n < 0 for n in (self.fc_backlog, self.fc_deliveries_7d)):
+            raise InvalidEstimateInput("fc_backlog and fc_deliveries_7d cannot be negative")
         if (self.last_milestone is None) != (self.last_milestone_at is None):
             raise InvalidEstimateInput(
                 "last_milestone and last_milestone_at are given together or not at all"
             )
-        for name in ("shipped_at", "last_milestone_at", "carrier_eta", "delivered_at"):
+        for name in (
+            "shipped_at",
+            "last_milestone_at",
+            "carrier_eta",
+            "delivered_at",
+            "first_carrier_eta",
+        ):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, to_utc(name, value))

@@ -1,0 +1,1 @@
+"""Honest evaluation of in-stock estimates: a live replay of history beside baselines (issue 3)."""

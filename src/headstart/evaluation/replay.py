@@ -1,0 +1,136 @@
+"""Replaying history as if live: what each promise would have rested on, and what came of it.
+
+The history is split by ``shipped_at``: the earliest ``train_fraction`` fits
+the model and the baselines; every later shipment is then replayed event by
+event in time order. At each snapshot (shipping, then each tracking event) the
+estimator is asked exactly what the service would ask: the shipment's progress
+at that instant, with its FC's load counted from shipments delivered and in
+stock by then. Outcomes are fed back to the online calibration only when the
+shipment's ``in_stock_at`` has passed on the replay clock, so late labels are
+as late as they would be live.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.distribution import InStockEstimate
+from headstart.domain.estimate.fc_load import FcLoadIndex
+from headstart.domain.estimate.instants import hours_between
+from headstart.domain.estimate.milestone import MilestoneSettings
+from headstart.domain.estimate.prior import is_peak
+from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
+from headstart.domain.estimate.stages import phase_of, progress_at, snapshot_times
+from headstart.evaluation.baselines import BASELINES, Baselines
+
+OCEAN_AT_SEA = "ocean at sea"
+OCEAN_BERTHED = "ocean berthed"
+BUCKETS: tuple[str, ...] = ("parcel", "ltl", "ftl", "air", OCEAN_AT_SEA, OCEAN_BERTHED)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One promise: made at ``made_at`` for ``bucket``; hours are counted from ``made_at``."""
+
+    shipment_id: str
+    bucket: str
+    peak: bool
+    made_at: datetime
+    actual_hours: float
+    promised_hours: float
+    raw_hours: float  # the model's own q-quantile, before the online correction
+    baseline_hours: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Replay:
+    predictions: list[Prediction]
+    train_count: int
+    test_count: int
+    split_at: datetime
+    fit_seconds: float
+    estimator: CalibratedEstimator
+
+
+def bucket_of(progress: ShipmentProgress) -> str:
+    """The reporting bucket: the mode, with ocean split at arrival in the destination port."""
+    if progress.mode != "ocean":
+        return progress.mode
+    return OCEAN_AT_SEA if phase_of(progress) == "en_route" else OCEAN_BERTHED
+
+
+def split_history(
+    history: Sequence[ClosedShipment], train_fraction: float
+) -> tuple[list[ClosedShipment], list[ClosedShipment]]:
+    """The earliest ``train_fraction`` by ``shipped_at``, and the rest."""
+    ordered = sorted(history, key=lambda s: (s.shipped_at, s.shipment_id))
+    cut = int(len(ordered) * train_fraction)
+    return ordered[:cut], ordered[cut:]
+
+
+def replay(
+    history: Sequence[ClosedShipment],
+    *,
+    train_fraction: float = 0.6,
+    quantile: float = 0.97,
+    fit: Callable[[Sequence[ClosedShipment]], CalibratedEstimator] | None = None,
+    clock: Callable[[], float] | None = None,
+    stride: int = 1,
+) -> Replay:
+    """Fit on the early part, replay the rest; ``clock`` (seconds) times the fit if given.
+
+    ``stride`` > 1 replays only every stride-th later shipment (a quicker look);
+    FC loads are still counted from the whole history, as a live service sees them.
+    """
+    train, test = split_history(history, train_fraction)
+    test = test[::stride]
+    if not train or not test:
+        raise ValueError("the history is too small to split into training and replay")
+    started = clock() if clock else 0.0
+    estimator = fit(train) if fit else fit_estimator(train, MilestoneSettings(quantile=quantile))
+    fit_seconds = (clock() - started) if clock else 0.0
+    baselines = Baselines.fit(train, quantile)
+    index = FcLoadIndex.of(history)
+    # The replay clock: (instant, order, kind, shipment index); outcomes before promises.
+    queue: list[tuple[float, int, int, int]] = []
+    for i, shipment in enumerate(test):
+        queue.append((shipment.in_stock_at.timestamp(), 0, 0, i))
+        queue.extend((at.timestamp(), 1, 1, i) for at in snapshot_times(shipment))
+    heapq.heapify(queue)
+    pending: dict[int, list[tuple[ShipmentProgress, InStockEstimate, InStockEstimate]]] = {}
+    predictions: list[Prediction] = []
+    while queue:
+        stamp, _, kind, i = heapq.heappop(queue)
+        shipment = test[i]
+        if kind == 0:
+            done = pending.pop(i, [])
+            for progress, raw, estimate in done:
+                # One shipment is one outcome, however many promises rested on it.
+                weight = 1.0 / len(done)
+                estimator.observe_both(progress, raw, estimate, shipment.in_stock_at, weight)
+            continue
+        at = datetime.fromtimestamp(stamp, shipment.shipped_at.tzinfo)
+        backlog, deliveries = index.load_at(shipment.destination_fc, at)
+        progress = progress_at(shipment, at, fc_backlog=backlog, fc_deliveries_7d=deliveries)
+        raw, estimate = estimator.estimate_both(progress, at)
+        pending.setdefault(i, []).append((progress, raw, estimate))
+        predictions.append(
+            Prediction(
+                shipment_id=shipment.shipment_id,
+                bucket=bucket_of(progress),
+                peak=is_peak(at),
+                made_at=at,
+                actual_hours=hours_between(at, shipment.in_stock_at),
+                promised_hours=hours_between(at, estimate.quantile(quantile)),
+                raw_hours=hours_between(at, raw.quantile(quantile)),
+                baseline_hours={
+                    name: hours_between(at, baselines.promise(name, progress, at))
+                    for name in BASELINES
+                },
+            )
+        )
+    return Replay(predictions, len(train), len(test), test[0].shipped_at, fit_seconds, estimator)

@@ -1,0 +1,131 @@
+"""Online calibration (section 4): one-sided adaptive conformal correction per group."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from statistics import NormalDist
+
+import pytest
+
+from headstart.domain.estimate import LEVELS, InStockEstimate, InvalidEstimateInput
+from headstart.domain.estimate.calibration import ConformalCalibration, sibling_of
+
+NOW = datetime(2025, 5, 5, 12, 0, tzinfo=UTC)
+GROUP = "parcel|en_route|off"
+_Z = {p: NormalDist().inv_cdf(p) for p in LEVELS}
+
+
+def _lognormal(median_hours: float, sigma: float, at: datetime = NOW) -> InStockEstimate:
+    """An estimate whose remaining hours are lognormal with this median and shape."""
+    hours = tuple(median_hours * math.exp(sigma * _Z[p]) for p in LEVELS)
+    return InStockEstimate(at, "test", "history", 100, tuple(sorted(hours)))
+
+
+def _feed(calibration: ConformalCalibration, n: int, scale: float, seed: int) -> float:
+    """n outcomes drawn from ``scale`` times the model's distribution; the share covered."""
+    rng = random.Random(seed)
+    raw = _lognormal(48.0, 0.4)
+    covered = 0
+    for _ in range(n):
+        predicted = calibration.adjust(raw, GROUP)
+        actual = NOW + timedelta(hours=scale * 48.0 * math.exp(0.4 * rng.gauss(0.0, 1.0)))
+        covered += actual <= predicted.quantile(calibration.quantile)
+        calibration.observe(GROUP, raw, predicted, actual)
+    return covered / n
+
+
+def test_calibration_recovers_coverage_within_600_outcomes_after_a_shift() -> None:
+    # Given a calibration that has learned an honest model (offset near zero)
+    calibration = ConformalCalibration(quantile=0.97, window=400)
+    _feed(calibration, 800, scale=1.0, seed=1)
+    assert abs(calibration.offset(GROUP)) < 0.15
+
+    # When in-stock times suddenly run twice as long as the model says (peak receiving)
+    during_shift = _feed(calibration, 600, scale=2.0, seed=2)
+    after_shift = _feed(calibration, 2000, scale=2.0, seed=3)
+
+    # Then coverage dips while the new outcomes arrive, and is back at q within 600 of them
+    assert during_shift < 0.97
+    assert after_shift >= 0.97
+    assert calibration.offset(GROUP) > math.log(2.0) * 0.8
+
+
+def test_calibration_tightens_an_estimate_that_was_too_wide() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=400)
+
+    covered = _feed(calibration, 2000, scale=0.5, seed=4)
+
+    assert calibration.offset(GROUP) < -0.3
+    assert covered > 0.97
+
+
+def test_the_correction_stretches_the_upper_half_and_leaves_the_median() -> None:
+    calibration = ConformalCalibration(quantile=0.97)
+    calibration.default_offset = math.log(2.0)
+    raw = _lognormal(48.0, 0.4)
+
+    adjusted = calibration.adjust(raw, GROUP)
+
+    assert adjusted.p50 == raw.p50
+    assert adjusted.quantile(0.2) == raw.quantile(0.2)
+    promised = (adjusted.p97 - NOW).total_seconds() / 3600
+    assert promised == pytest.approx(2 * ((raw.p97 - NOW).total_seconds() / 3600 + 12) - 12)
+    assert list(adjusted.hours) == sorted(adjusted.hours)
+
+
+def test_a_season_not_seen_yet_starts_from_the_other_seasons_offset() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=400)
+    _feed(calibration, 500, scale=1.5, seed=5)
+
+    assert sibling_of(GROUP) == "parcel|en_route|peak"
+    assert calibration.offset("parcel|en_route|peak") == calibration.offset(GROUP)
+    assert calibration.offset("air|at_fc|off") == calibration.default_offset
+
+
+def test_one_shipments_many_promises_count_as_one_outcome_by_weight() -> None:
+    light = ConformalCalibration(quantile=0.97)
+    heavy = ConformalCalibration(quantile=0.97)
+    raw = _lognormal(48.0, 0.4)
+    late = NOW + timedelta(days=30)
+    for _ in range(5):
+        light.observe(GROUP, raw, raw, late, weight=0.2)
+    heavy.observe(GROUP, raw, raw, late)
+
+    assert light.groups[GROUP].level == pytest.approx(heavy.groups[GROUP].level)
+
+
+def test_the_working_level_stays_bounded_through_a_long_run_of_misses() -> None:
+    calibration = ConformalCalibration(quantile=0.97)
+    raw = _lognormal(48.0, 0.4)
+    for _ in range(1000):
+        calibration.observe(GROUP, raw, raw, NOW + timedelta(days=30))
+
+    assert calibration.groups[GROUP].level == pytest.approx(calibration.alpha / 3)
+
+
+def test_warm_start_begins_each_group_at_its_held_out_conformal_quantile() -> None:
+    calibration = ConformalCalibration(quantile=0.9, margin=0.0)
+    calibration.warm_start([(GROUP, v / 100) for v in range(100)])
+
+    assert calibration.offset(GROUP) == pytest.approx(0.91, abs=0.011)
+
+
+def test_calibration_state_round_trips_through_json() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=300)
+    _feed(calibration, 350, scale=1.3, seed=6)
+
+    rebuilt = ConformalCalibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+
+    assert rebuilt.offset(GROUP) == pytest.approx(calibration.offset(GROUP), abs=1e-4)
+    assert rebuilt.groups[GROUP].observed == 350
+
+
+@pytest.mark.parametrize(
+    "changes", [{"quantile": 0.4}, {"step": 0.0}, {"window": 0}, {"margin": 0.05}]
+)
+def test_calibration_refuses_nonsense_settings(changes: dict[str, float]) -> None:
+    with pytest.raises(InvalidEstimateInput):
+        ConformalCalibration(**changes)  # type: ignore[arg-type]

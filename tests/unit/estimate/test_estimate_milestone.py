@@ -1,0 +1,156 @@
+"""The milestone model (section 4): stages, the carrier's ETA, shrinkage, serialization."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from headstart.domain.estimate import InStockEstimator, ShipmentProgress
+from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.milestone import MilestoneSettings
+from headstart.domain.estimate.milestone_codec import milestone_from_dict, milestone_to_dict
+from headstart.domain.estimate.milestone_fit import fit_milestone_model
+from headstart.domain.estimate.stages import progress_at
+from tests.unit.estimate.history_builders import DAY, SPRING, parcel_history, shipment, spread
+
+HISTORY = parcel_history(200)
+MODEL = fit_milestone_model(HISTORY)
+
+
+def _hours_to(estimate_at, instant) -> float:  # type: ignore[no-untyped-def]
+    return (instant - estimate_at).total_seconds() / 3600.0
+
+
+def test_estimate_follows_the_carriers_eta_when_the_history_shows_it_is_exact() -> None:
+    # Given a history whose ETAs were always exact, and a new parcel quoted 5 days out
+    new = shipment(999, transit_days=5.0, receiving_days=1.0, shipped_at=SPRING + 100 * DAY)
+    at = new.events[0].occurred_at
+    progress = progress_at(new, at)
+
+    estimate = MODEL.estimate(progress, at)
+
+    # Then transit is the ETA (longer than any in the history) plus receiving (0.5-1.5 d)
+    eta_hours = _hours_to(at, new.delivered_at)
+    assert MODEL.choice["parcel|departed_origin"] == "A"
+    assert eta_hours + 12 <= _hours_to(at, estimate.p50) <= eta_hours + 36
+
+
+def test_without_an_eta_the_remaining_time_is_conditioned_on_time_spent_since_the_milestone() -> (
+    None
+):
+    history = [
+        replace(s, events=tuple(replace(e, carrier_eta=None) for e in s.events)) for s in HISTORY
+    ]
+    model = fit_milestone_model(history)
+    new = history[10]
+    departed = new.events[0].occurred_at
+    progress = progress_at(new, departed)
+
+    fresh = model.estimate(progress, departed)
+    later = model.estimate(progress, departed + 2 * DAY)
+
+    # Two days later with no news less remains, but less than two days less at the median:
+    # the quick ones are ruled out, so the median moves toward the slow ones.
+    remaining_then = _hours_to(departed, fresh.p50)
+    remaining_now = _hours_to(departed + 2 * DAY, later.p50)
+    assert remaining_then - 48 < remaining_now < remaining_then
+
+
+def test_stages_are_combined_as_distributions_not_by_adding_quantiles() -> None:
+    new = HISTORY[50]
+    at = new.shipped_at
+    estimate = MODEL.estimate(progress_at(new, at), at)
+    transit_p97 = max(s.delivered_at - s.shipped_at for s in HISTORY)  # type: ignore[operator]
+    receiving_p97 = max(s.in_stock_at - s.delivered_at for s in HISTORY)  # type: ignore[operator]
+
+    assert estimate.p97 - at < transit_p97 + receiving_p97
+
+
+def test_a_sparse_lane_borrows_from_its_mode_instead_of_falling_off_a_cliff() -> None:
+    # Given 200 parcels on the usual lane and 3 on a new lane that took 10 days
+    odd = [
+        shipment(
+            500 + i, transit_days=10.0, receiving_days=1.0, origin="US-CA", eta_error_days=None
+        )
+        for i in range(3)
+    ]
+    model = fit_milestone_model(
+        [replace(s, events=tuple(replace(e, carrier_eta=None) for e in s.events)) for s in HISTORY]
+        + odd
+    )
+    probe = replace(odd[0], shipment_id="P")
+    at = probe.events[0].occurred_at
+    p50 = _hours_to(at, model.estimate(progress_at(probe, at), at).p50) / 24.0
+
+    # Then the lane pulls the estimate up from the mode's ~3 days, but 3 shipments are not
+    # enough to own it (shrinkage, not a cliff at some minimum count)
+    assert 3.5 < p50 < 10.0
+
+
+def test_an_air_history_with_only_departed_arrived_and_delivered_and_planned_etas_fits() -> None:
+    air = [
+        shipment(
+            i, mode="air", origin="CN-SZX", transit_days=t, receiving_days=1.0,
+            milestones=("departed_origin", "arrived_port"), eta_error_days=t - 6.0,
+            shipped_at=SPRING + i * timedelta(hours=5), program="global_logistics",
+        )
+        for i, t in enumerate(spread(120, 5.0, 8.0))
+    ]  # fmt: skip
+    model = fit_milestone_model(air)
+    probe = air[60]
+    at = probe.events[1].occurred_at  # arrived at the destination airport
+
+    estimate = model.estimate(progress_at(probe, at), at)
+
+    assert estimate.basis == "history"
+    assert estimate.p50 < estimate.p97 <= probe.shipped_at + 10 * DAY
+
+
+def test_a_mode_the_history_never_saw_falls_back_on_the_published_prior() -> None:
+    progress = ShipmentProgress(
+        "ocean", "global_logistics", "CN-SHA", "LAX1", SPRING, None, None, None, None
+    )
+
+    estimate = MODEL.estimate(progress, SPRING)
+
+    assert estimate.basis == "prior"
+    assert 15 * 24 < _hours_to(SPRING, estimate.p50) < 60 * 24
+
+
+def test_the_model_and_the_calibrated_estimator_implement_the_estimator_interface() -> None:
+    estimator: InStockEstimator = fit_estimator(HISTORY)
+
+    assert estimator.version.startswith("milestone-1+history-200-")
+    assert isinstance(estimator, CalibratedEstimator)
+
+
+def test_a_stored_model_rebuilds_into_the_same_estimates_and_version() -> None:
+    stored = json.loads(json.dumps(milestone_to_dict(MODEL)))
+    rebuilt = milestone_from_dict(stored)
+    probe = HISTORY[42]
+    at = probe.events[1].occurred_at
+
+    assert rebuilt.version == MODEL.version
+    assert rebuilt.estimate(progress_at(probe, at), at) == MODEL.estimate(
+        progress_at(probe, at), at
+    )
+
+
+def test_the_version_changes_with_the_history_and_the_settings() -> None:
+    assert fit_milestone_model(HISTORY[:199]).version != MODEL.version
+    assert fit_milestone_model(HISTORY, MilestoneSettings(lane_k=5)).version != MODEL.version
+    assert fit_milestone_model(HISTORY).version == MODEL.version
+
+
+@pytest.mark.parametrize("days_late", [0.0, 3.0])
+def test_unvalidated_tracking_a_day_after_shipping_widens_the_estimate(days_late: float) -> None:
+    probe = HISTORY[7]
+    at = probe.shipped_at + DAY + days_late * DAY
+    progress = progress_at(probe, probe.shipped_at)
+    validated = MODEL.estimate(progress, at)
+    unvalidated = MODEL.estimate(replace(progress, tracking_validated=False), at)
+
+    assert unvalidated.p97 > validated.p97

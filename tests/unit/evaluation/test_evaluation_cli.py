@@ -1,0 +1,79 @@
+"""``headstart eta fit`` and ``headstart eta evaluate`` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from headstart.commands.eta import app
+from headstart.domain.estimate.calibrated import CalibratedEstimator
+from headstart.history.jsonl import write_history
+from tests.unit.estimate.history_builders import parcel_history
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("eta") / "history.jsonl"
+    with path.open("w") as file:
+        write_history(parcel_history(160), file)
+        file.write("{not json\n")  # a bad line is reported and skipped, not fatal
+    return path
+
+
+def test_fit_writes_a_model_that_loads_back(history_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model.json"
+
+    result = runner.invoke(app, ["fit", "--history", str(history_file), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert "line 161" in result.output
+    estimator = CalibratedEstimator.from_dict(json.loads(out.read_text()))
+    assert estimator.version.startswith("milestone-1+history-160-")
+
+
+def test_evaluate_prints_the_tables_and_writes_charts_next_to_the_output(
+    history_file: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        ["evaluate", "--history", str(history_file), "--train-fraction", "0.75",
+         "--out", str(tmp_path)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "coverage overall" in result.output
+    assert "lane q pin" in result.output
+    assert (tmp_path / "coverage_by_month.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "padding_histograms.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / "evaluation.json").read_text())["replayed_shipments"] == 40
+
+
+def test_evaluate_json_is_machine_readable(history_file: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["evaluate", "--history", str(history_file), "--json", "--quantile", "0.9",
+         "--out", str(tmp_path)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{") :])
+    assert document["quantile"] == 0.9
+    assert document["rows"][0]["name"] == "overall"
+    assert {"carrier_eta", "mode_quantile", "lane_quantile"} == set(
+        document["rows"][0]["baselines"]
+    )
+
+
+def test_a_history_without_a_valid_line_fails_cleanly(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("{}\n")
+
+    result = runner.invoke(app, ["fit", "--history", str(empty), "--out", str(tmp_path / "m")])
+
+    assert result.exit_code == 1
+    assert "no valid closed shipment" in result.output

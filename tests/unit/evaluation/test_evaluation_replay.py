@@ -1,0 +1,120 @@
+"""The replay: train on the earliest part, promise at each event, learn only from the past."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from headstart.domain.estimate import ClosedShipment, InStockEstimate, ShipmentProgress
+from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.stages import progress_at
+from headstart.evaluation.baselines import Baselines
+from headstart.evaluation.replay import OCEAN_BERTHED, bucket_of, replay, split_history
+from headstart.evaluation.report import rows_of, targets_of
+from tests.unit.estimate.history_builders import DAY, SPRING, parcel_history, shipment
+
+HISTORY = parcel_history(160)
+
+
+class RecordingEstimator(CalibratedEstimator):
+    """The real estimator, recording when it was asked and when it was told outcomes."""
+
+    def __init__(self, inner: CalibratedEstimator) -> None:
+        super().__init__(inner.model, inner.calibration)
+        self.asked: list[datetime] = []
+        self.told: list[tuple[datetime, datetime]] = []  # (estimate made at, in stock at)
+        self.log: list[tuple[str, datetime]] = []  # ("ask", now) / ("tell", in stock at)
+
+    def estimate_both(
+        self, progress: ShipmentProgress, now: datetime
+    ) -> tuple[InStockEstimate, InStockEstimate]:
+        self.asked.append(now)
+        self.log.append(("ask", now))
+        return super().estimate_both(progress, now)
+
+    def observe_both(
+        self,
+        progress: ShipmentProgress,
+        raw: InStockEstimate,
+        predicted: InStockEstimate,
+        in_stock_at: datetime,
+        weight: float = 1.0,
+    ) -> float:
+        self.told.append((predicted.computed_at, in_stock_at))
+        self.log.append(("tell", in_stock_at))
+        return super().observe_both(progress, raw, predicted, in_stock_at, weight)
+
+
+def test_the_split_is_by_shipping_time_not_by_file_order() -> None:
+    train, test = split_history(list(reversed(HISTORY)), 0.75)
+
+    assert max(s.shipped_at for s in train) <= min(s.shipped_at for s in test)
+    assert len(train) == 120
+
+
+def test_outcomes_reach_the_calibration_only_once_in_stock_on_the_replay_clock() -> None:
+    recorder: list[RecordingEstimator] = []
+
+    def fit(train: Sequence[ClosedShipment]) -> CalibratedEstimator:
+        recorder.append(RecordingEstimator(fit_estimator(train)))
+        return recorder[0]
+
+    replayed = replay(HISTORY, train_fraction=0.75, fit=fit)
+    estimator = recorder[0]
+
+    # Every promise of the 40 replayed shipments (shipping + 3 events each) was scored...
+    assert len(replayed.predictions) == 40 * 4
+    assert len(estimator.told) == len(replayed.predictions)
+    # ...in time order, each outcome told once its in-stock instant had come on the replay
+    # clock: after every promise made before it, before every promise made after it
+    assert estimator.asked == sorted(estimator.asked)
+    assert all(made_at < in_stock_at for made_at, in_stock_at in estimator.told)
+    for i, (kind, instant) in enumerate(estimator.log):
+        if kind == "tell":
+            assert all(t <= instant for k, t in estimator.log[:i] if k == "ask")
+            assert all(t >= instant for k, t in estimator.log[i:] if k == "ask")
+
+
+def test_the_report_has_overall_bucket_and_season_rows_with_targets() -> None:
+    replayed = replay(HISTORY, train_fraction=0.75)
+
+    rows = rows_of(replayed, 0.97)
+    targets = targets_of(rows, 0.97, replayed.fit_seconds)
+
+    names = [r.name for r in rows]
+    assert names[:3] == ["overall", "parcel", "ltl"]
+    assert "ocean at sea peak" in names
+    assert rows[0].model.count == len(replayed.predictions)
+    assert {t.name for t in targets} >= {"coverage overall", "pinball gain vs per-lane quantile"}
+
+
+def test_ocean_is_reported_at_sea_until_it_reaches_the_destination_port() -> None:
+    ocean = shipment(
+        1, mode="ocean", origin="CN-SHA", transit_days=30.0, receiving_days=2.0,
+        milestones=("departed_origin", "arrived_port"), program="global_logistics",
+    )  # fmt: skip
+    port = ocean.events[1].occurred_at
+
+    assert bucket_of(_at(ocean, port - DAY)) == "ocean at sea"
+    assert bucket_of(_at(ocean, port)) == OCEAN_BERTHED
+    assert bucket_of(_at(ocean, ocean.in_stock_at - DAY)) == OCEAN_BERTHED
+
+
+def _at(s: ClosedShipment, at: datetime) -> ShipmentProgress:
+    return progress_at(s, at)
+
+
+def test_baselines_promise_eta_plus_fixed_receiving_and_static_quantiles() -> None:
+    baselines = Baselines.fit(HISTORY, 0.97)
+    probe = shipment(9, transit_days=3.0, receiving_days=1.0, shipped_at=SPRING + 90 * DAY)
+    at = probe.events[0].occurred_at
+    progress = _at(probe, at)
+
+    eta_promise = baselines.promise("carrier_eta", progress, at)
+    static = baselines.promise("mode_quantile", progress, at)
+    lane = baselines.promise("lane_quantile", progress, at)
+
+    assert eta_promise == probe.delivered_at + timedelta(days=3)  # type: ignore[operator]
+    totals = sorted(s.in_stock_at - s.shipped_at for s in HISTORY)
+    assert totals[0] < static - probe.shipped_at <= totals[-1]
+    assert lane - probe.shipped_at == static - probe.shipped_at  # one lane: the same pool
