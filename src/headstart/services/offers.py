@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from headstart.domain.calendar import FulfillmentCenter
 from headstart.domain.errors import InvalidRequest, NotFound
 from headstart.domain.placement import quote
 from headstart.services.catalog import price_text
@@ -61,10 +62,9 @@ def _offer(
     return view
 
 
-def _default_region(fcs: dict[str, Any]) -> str:
-    for code in sorted(fcs):
-        return str(fcs[code].region)
-    return ""
+def _default_region(fcs: dict[str, FulfillmentCenter]) -> str:
+    """Without a region, answer for the region of the first FC (by code)."""
+    return fcs[min(fcs)].region if fcs else ""
 
 
 def get_offer(

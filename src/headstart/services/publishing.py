@@ -14,7 +14,7 @@ from headstart.services.sku_state import SkuState
 from headstart.store.tables import OfferDecisionRow
 
 
-def offer_summary(state: SkuState, policy: Policy, now: datetime) -> dict[str, object]:
+def offer_summary(state: SkuState, now: datetime) -> dict[str, object]:
     fcs = availability_by_fc(state.supply(), now)
     sources = {str(item["source"]) for item in fcs}
     source = "in_stock" if "in_stock" in sources else "head_start" if fcs else "none"
@@ -23,7 +23,7 @@ def offer_summary(state: SkuState, policy: Policy, now: datetime) -> dict[str, o
 
 def publish_if_changed(session: Session, state: SkuState, policy: Policy, now: datetime) -> bool:
     """Compare with the last published offer; on a change store the decision and emit R16."""
-    summary = offer_summary(state, policy, now)
+    summary = offer_summary(state, now)
     product = state.product
     if product.offer == summary:
         return False

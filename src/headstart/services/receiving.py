@@ -137,12 +137,14 @@ def close_shipment(uow: UnitOfWork, estimators: EstimatorCache, shipment_id: str
         uow.session.flush()
         # R5/R8: a new shrink rate changes every lot of this seller, so R6 is re-run for
         # all their SKUs now, not left broken until each one next changes.
-        seller_skus = uow.session.scalars(
-            select(ProductRow.sku).where(ProductRow.seller_id == seller.id)
-        ).all()
+        skus = (
+            uow.session.scalars(select(ProductRow.sku).where(ProductRow.seller_id == seller.id))
+            if was_shipped
+            else (line.sku for line in lines)
+        )
         refresh_skus(
             uow,
-            [line.sku for line in lines] + list(seller_skus if was_shipped else ()),
+            skus,
             now=now,
             policy=load_policy(uow.session),
             estimator=estimators.current(uow.session),

@@ -13,8 +13,8 @@ from headstart.domain.supply import ELIGIBLE_PROGRAMS, participation
 from headstart.services.estimation import EstimatorCache
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
-from headstart.services.sku_state import current_estimate, load_fcs
-from headstart.store.mappers import enrollment_of, facts_of, progress_of
+from headstart.services.sku_state import current_estimate
+from headstart.store.mappers import enrollment_of, facts_of, fc_from_row, progress_of
 from headstart.store.tables import (
     FulfillmentCenterRow,
     ProductRow,
@@ -184,7 +184,9 @@ def shipment_view(
     ):
         estimate = current_estimate(shipment, estimator, now)
         quantile = policy.q if estimate.basis == "history" else policy.fallback_q
-        fc = load_fcs(session)[shipment.destination_fc]
+        fc_row = session.get(FulfillmentCenterRow, shipment.destination_fc)
+        assert fc_row is not None  # a foreign key
+        fc = fc_from_row(fc_row)
         estimate_view = {
             "p50": estimate.p50.isoformat(),
             "p90": estimate.p90.isoformat(),

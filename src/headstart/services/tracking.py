@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from headstart.domain.errors import NotFound
 from headstart.services.estimation import EstimatorCache
@@ -58,10 +58,10 @@ def ingest_events(
     """Apply a batch atomically: an unknown shipment rejects the whole batch."""
     with uow:
         now = uow.now()
-        # Locked before the duplicate check, so concurrent copies of an event queue
-        # here and the later ones find it recorded (R8-style exactly-once).
         for event in events:
             ensure_not_future("occurred_at", event.occurred_at, now, event_id=event.event_id)
+        # Locked before the duplicate check, so concurrent copies of an event queue
+        # here and the later ones find it recorded (R8-style exactly-once).
         wanted = {event.shipment_id for event in events}
         shipments = uow.lock_shipments(wanted)
         for shipment_id in sorted(wanted - shipments.keys()):
@@ -73,6 +73,15 @@ def ingest_events(
                 )
             )
         )
+        # The newest event each shipment has seen, read once and kept current in memory.
+        latest: dict[str, datetime] = {
+            shipment_id: occurred_at
+            for shipment_id, occurred_at in uow.session.execute(
+                select(TrackingEventRow.shipment_id, func.max(TrackingEventRow.occurred_at))
+                .where(TrackingEventRow.shipment_id.in_(wanted))
+                .group_by(TrackingEventRow.shipment_id)
+            )
+        }
         accepted: list[str] = []
         duplicates: list[str] = []
         touched: set[str] = set()
@@ -83,12 +92,6 @@ def ingest_events(
             seen.add(event.event_id)
             accepted.append(event.event_id)
             shipment = shipments[event.shipment_id]
-            latest = uow.session.scalar(
-                select(TrackingEventRow.occurred_at)
-                .where(TrackingEventRow.shipment_id == shipment.id)
-                .order_by(TrackingEventRow.occurred_at.desc())
-                .limit(1)
-            )
             uow.session.add(
                 TrackingEventRow(
                     event_id=event.event_id,
@@ -100,12 +103,14 @@ def ingest_events(
                     recorded_at=now,
                 )
             )
+            newest = latest.get(shipment.id)
+            is_latest = newest is None or event.occurred_at >= newest
+            if is_latest:
+                latest[shipment.id] = event.occurred_at
             if shipment.status not in FINAL:
-                apply_event(
-                    shipment, event, is_latest=latest is None or event.occurred_at >= latest
-                )
+                apply_event(shipment, event, is_latest=is_latest)
                 touched.add(shipment.id)
-            uow.session.flush()
+        uow.session.flush()
         if touched:
             estimator = estimators.current(uow.session)
             skus: list[str] = []

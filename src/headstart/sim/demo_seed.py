@@ -238,7 +238,7 @@ def seed(runtime: Runtime, operator_key: str, now: datetime) -> DemoKeys:
     _shipment(
         runtime, bh, "BH-VOID-3", "EWR1", "partnered_carrier", "parcel", [(skus["BH"][6], 10)], None
     )
-    shipments_close_unshipped(runtime, "BH-VOID-3")
+    receiving.close_shipment(uow(), est, "BH-VOID-3")  # never shipped: cancelled
     day = timedelta(days=1)
     tracking.ingest_events(
         uow(),
@@ -311,7 +311,3 @@ def _shipment(
     )
     if shipped_at is not None:
         shipments.ship_shipment(runtime.uow(), runtime.estimators, shipment_id, shipped_at, None)
-
-
-def shipments_close_unshipped(runtime: Runtime, shipment_id: str) -> None:
-    receiving.close_shipment(runtime.uow(), runtime.estimators, shipment_id)
