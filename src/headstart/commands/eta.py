@@ -2,7 +2,8 @@
 
 ``fit`` writes the fitted estimator (model and calibration state) as JSON.
 ``evaluate`` trains on the earliest part of a history by ``shipped_at``, replays
-the rest event by event as if live, and prints coverage, padding, pinball loss
+the rest event by event as if live (refitting weekly from what has closed, as
+the service does), and prints coverage, padding, pinball loss
 and the rolling 4-week coverage per mode (ocean split at berthing) and per
 mode x season cell, beside three baselines; with ``--json`` the same as JSON.
 It writes ``evaluation.json`` and two PNG charts into ``--out`` (by default
@@ -82,6 +83,9 @@ def evaluate(
     stride: Annotated[
         int, typer.Option(min=1, help="replay every n-th later shipment only (quicker)")
     ] = 1,
+    refit_days: Annotated[
+        float, typer.Option(min=0.0, help="refit from closed shipments this often (0: never)")
+    ] = 7.0,
 ) -> None:
     """Train on the earliest part, replay the rest as if live, and score it beside baselines."""
     result = _read(history)
@@ -92,6 +96,7 @@ def evaluate(
             quantile=quantile,
             clock=time.perf_counter,
             stride=stride,
+            refit_days=refit_days,
         )
     rows = rows_of(replayed, quantile)
     targets = targets_of(rows, quantile, replayed.fit_seconds)

@@ -8,6 +8,14 @@ at that instant, with its FC's load counted from shipments delivered and in
 stock by then. Outcomes are fed back to the online calibration only when the
 shipment's ``in_stock_at`` has passed on the replay clock, so late labels are
 as late as they would be live.
+
+Like the live service, the replay refits the model on a schedule (every
+``refit_days``) from what has closed by then: the training shipments and every
+replayed shipment already in stock. Receiving outcomes count at once (weighted
+for those still open, ``MilestoneFitter.model``); a shipment's transit counts
+only once its whole shipping cohort has had ``TRANSIT_HOLD_DAYS`` to close, so
+the quick ones of a recent cohort are not taken for all of it. The online
+calibration state carries across refits.
 """
 
 from __future__ import annotations
@@ -15,13 +23,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
 from headstart.domain.estimate.distribution import InStockEstimate
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.instants import hours_between
-from headstart.domain.estimate.milestone import MilestoneSettings
+from headstart.domain.estimate.milestone import MilestoneModel, MilestoneSettings
+from headstart.domain.estimate.milestone_fit import MilestoneFitter
 from headstart.domain.estimate.prior import is_peak
 from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
 from headstart.domain.estimate.stages import phase_of, progress_at, snapshot_times
@@ -30,6 +39,8 @@ from headstart.evaluation.baselines import BASELINES, Baselines
 OCEAN_AT_SEA = "ocean at sea"
 OCEAN_BERTHED = "ocean berthed"
 BUCKETS: tuple[str, ...] = ("parcel", "ltl", "ftl", "air", OCEAN_AT_SEA, OCEAN_BERTHED)
+TRANSIT_HOLD_DAYS = 45.0
+_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -80,11 +91,14 @@ def replay(
     fit: Callable[[Sequence[ClosedShipment]], CalibratedEstimator] | None = None,
     clock: Callable[[], float] | None = None,
     stride: int = 1,
+    refit_days: float = 7.0,
 ) -> Replay:
     """Fit on the early part, replay the rest; ``clock`` (seconds) times the fit if given.
 
     ``stride`` > 1 replays only every stride-th later shipment (a quicker look);
     FC loads are still counted from the whole history, as a live service sees them.
+    ``refit_days`` > 0 refits the model that often (see the module's note); 0 never,
+    nor when ``fit`` supplies the estimator.
     """
     train, test = split_history(history, train_fraction)
     test = test[::stride]
@@ -100,11 +114,23 @@ def replay(
     for i, shipment in enumerate(test):
         queue.append((shipment.in_stock_at.timestamp(), 0, 0, i))
         queue.extend((at.timestamp(), 1, 1, i) for at in snapshot_times(shipment))
+    refits = (
+        _Refits(train, test, index, estimator.model.settings)
+        if refit_days > 0 and fit is None
+        else None
+    )
+    if refits is not None:
+        first, last = test[0].shipped_at.timestamp(), max(queue)[0]
+        count = int((last - first) // (refit_days * _DAY))
+        queue.extend((first + (k + 1) * refit_days * _DAY, 0, 2, k) for k in range(count))
     heapq.heapify(queue)
     pending: dict[int, list[tuple[ShipmentProgress, InStockEstimate, InStockEstimate]]] = {}
     predictions: list[Prediction] = []
     while queue:
         stamp, _, kind, i = heapq.heappop(queue)
+        if kind == 2 and refits is not None:
+            estimator = estimator.refitted(refits.model_at(stamp))
+            continue
         shipment = test[i]
         if kind == 0:
             done = pending.pop(i, [])
@@ -134,3 +160,49 @@ def replay(
             )
         )
     return Replay(predictions, len(train), len(test), test[0].shipped_at, fit_seconds, estimator)
+
+
+class _Refits:
+    """What a scheduled refit at each instant may learn from, added as it closes."""
+
+    def __init__(
+        self,
+        train: Sequence[ClosedShipment],
+        test: Sequence[ClosedShipment],
+        index: FcLoadIndex,
+        settings: MilestoneSettings,
+    ) -> None:
+        self.fitter = MilestoneFitter(settings, index)
+        for shipment in train:
+            self.fitter.add_transit(shipment)
+            self.fitter.add_receiving(shipment)
+        self.by_close = sorted(test, key=lambda s: s.in_stock_at)
+        self.by_ship = sorted(test, key=lambda s: s.shipped_at)
+        self.closed = 0
+        self.shipped = 0
+        self.closed_ids: set[str] = set()
+        self.pending_transit: list[ClosedShipment] = []
+
+    def model_at(self, stamp: float) -> MilestoneModel:
+        """Add what closed by ``stamp`` (transit once its cohort had time to close); fit."""
+        while self.closed < len(self.by_close) and (
+            self.by_close[self.closed].in_stock_at.timestamp() <= stamp
+        ):
+            shipment = self.by_close[self.closed]
+            self.fitter.add_receiving(shipment)
+            self.closed_ids.add(shipment.shipment_id)
+            self.closed += 1
+        hold = stamp - TRANSIT_HOLD_DAYS * _DAY
+        while self.shipped < len(self.by_ship) and (
+            self.by_ship[self.shipped].shipped_at.timestamp() <= hold
+        ):
+            self.pending_transit.append(self.by_ship[self.shipped])
+            self.shipped += 1
+        waiting = []
+        for shipment in self.pending_transit:
+            if shipment.shipment_id in self.closed_ids:
+                self.fitter.add_transit(shipment)
+            else:
+                waiting.append(shipment)
+        self.pending_transit = waiting
+        return self.fitter.model(datetime.fromtimestamp(stamp, UTC))

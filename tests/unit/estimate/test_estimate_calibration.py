@@ -53,8 +53,8 @@ def test_calibration_recovers_coverage_within_600_outcomes_after_a_shift() -> No
     assert calibration.offset(GROUP) > math.log(2.0) * 0.8
 
 
-def test_calibration_tightens_an_estimate_that_was_too_wide() -> None:
-    calibration = ConformalCalibration(quantile=0.97, window=400)
+def test_calibration_tightens_an_estimate_that_was_too_wide_when_its_floor_allows() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=400, floor_offset=-5.0)
 
     covered = _feed(calibration, 2000, scale=0.5, seed=4)
 
@@ -103,7 +103,7 @@ def test_the_working_level_stays_bounded_through_a_long_run_of_misses() -> None:
     for _ in range(1000):
         calibration.observe(GROUP, raw, raw, NOW + timedelta(days=30))
 
-    assert calibration.groups[GROUP].level == pytest.approx(calibration.alpha / 3)
+    assert calibration.groups[GROUP].level == pytest.approx(calibration.alpha * 0.75)
 
 
 def test_warm_start_begins_each_group_at_its_held_out_conformal_quantile() -> None:
@@ -129,3 +129,33 @@ def test_calibration_state_round_trips_through_json() -> None:
 def test_calibration_refuses_nonsense_settings(changes: dict[str, float]) -> None:
     with pytest.raises(InvalidEstimateInput):
         ConformalCalibration(**changes)  # type: ignore[arg-type]
+
+
+def test_by_default_the_correction_never_narrows_the_models_own_estimate() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=400)
+
+    _feed(calibration, 2000, scale=0.5, seed=4)
+
+    assert calibration.offset(GROUP) == 0.0
+
+
+def test_scores_older_than_the_memory_are_forgotten_once_enough_newer_ones_remain() -> None:
+    calibration = ConformalCalibration(quantile=0.97, window=2000, memory_days=28, min_kept=50)
+    raw = _lognormal(48.0, 0.4)
+    rng = random.Random(5)
+    # Given a run of outcomes three times as long as the model said, long ago
+    for i in range(300):
+        actual = NOW + timedelta(hours=3 * 48.0 * math.exp(0.4 * rng.gauss(0.0, 1.0)))
+        calibration.observe(GROUP, raw, raw, actual + timedelta(minutes=i))
+    assert calibration.offset(GROUP) > math.log(2.0)
+
+    # When honest outcomes arrive 60 days later
+    later = NOW + timedelta(days=60)
+    raw = _lognormal(48.0, 0.4, later)
+    for i in range(100):
+        actual = later + timedelta(hours=48.0 * math.exp(0.4 * rng.gauss(0.0, 1.0)))
+        calibration.observe(GROUP, raw, raw, actual + timedelta(minutes=i))
+
+    # Then the old ones no longer weigh on the offset
+    assert len(calibration.groups[GROUP].scores) == 100
+    assert calibration.offset(GROUP) < 0.5

@@ -10,9 +10,11 @@ import pytest
 
 from headstart.domain.estimate import InStockEstimator, ShipmentProgress
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.milestone_codec import milestone_from_dict, milestone_to_dict
-from headstart.domain.estimate.milestone_fit import fit_milestone_model
+from headstart.domain.estimate.milestone_fit import fit_milestone_model, open_weights, peak_mapping
+from headstart.domain.estimate.pools import Pool
 from headstart.domain.estimate.stages import progress_at
 from tests.unit.estimate.history_builders import DAY, SPRING, parcel_history, shipment, spread
 
@@ -154,3 +156,26 @@ def test_unvalidated_tracking_a_day_after_shipping_widens_the_estimate(days_late
     unvalidated = MODEL.estimate(replace(progress, tracking_validated=False), at)
 
     assert unvalidated.p97 > validated.p97
+
+
+def test_peak_borrows_off_peak_receiving_mapped_quantile_by_quantile_onto_the_prior() -> None:
+    off = Pool.of(spread(500, 10.0, 50.0))
+    peak = Pool.of([3.0 * v for v in spread(250, 10.0, 30.0)] + spread(250, 100.0, 900.0))
+
+    ratio = peak_mapping(off, peak)(100)
+
+    # The published peak is slower and wider: its tail is stretched more than its middle
+    assert ratio[97] > ratio[50] > 1.0
+
+
+def test_a_slow_outcome_of_a_young_season_weighs_for_the_slow_ones_still_open() -> None:
+    history = parcel_history(200)
+    index = FcLoadIndex.of(history)
+    last = max(s.delivered_at for s in history if s.delivered_at is not None)
+    arrival = last.timestamp() - 5 * 86400.0
+    quick = ("delivered", "parcel", "EWR1", "off", 12.0, arrival, 0, 0)
+    slow = ("delivered", "parcel", "EWR1", "off", 96.0, arrival, 0, 0)
+
+    weights = open_weights([quick, slow], index, last.timestamp())
+
+    assert weights[1] > weights[0] >= 1.0

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from headstart.domain.estimate import HistoryEvent
-from headstart.domain.estimate.fc_load import FcLoadIndex, fit_load_effect, persistence_days
+from headstart.domain.estimate.fc_load import (
+    FcLoadIndex,
+    LoadEffect,
+    fit_load_effect,
+    persistence_days,
+)
 from headstart.domain.estimate.pools import Pool, chain_weights, draw_chain
 from headstart.domain.estimate.stages import (
     phase_of,
@@ -133,3 +138,31 @@ def test_persistence_reads_the_e_folding_time_of_the_daily_load() -> None:
         x[t] = np.exp(-1 / 10) * x[t - 1] + rng.normal()
 
     assert persistence_days({"X": x}) == pytest.approx(10.0, rel=0.25)
+
+
+def test_a_weighted_pool_takes_weighted_quantiles_but_counts_its_values() -> None:
+    pool = Pool.of([1.0, 2.0, 3.0, 4.0], weights=[1.0, 1.0, 1.0, 5.0])
+
+    assert pool.count == 4
+    assert float(np.median(pool.values)) > 3.0
+
+
+def test_a_wait_far_past_the_pools_tail_is_stretched_by_how_far_past_it_is() -> None:
+    pool = Pool.of([float(v) for v in range(1, 101)])
+    threshold = pool.tail_threshold
+
+    near = pool.draw(threshold, np.array([0.5]))[0]
+    far = pool.draw(2 * threshold, np.array([0.5]))[0]
+
+    assert far == pytest.approx(2 * near)
+    assert pool.quantile_beyond(np.array([2 * threshold]), 0.5)[0] == pytest.approx(far)
+
+
+def test_peak_has_its_own_load_coefficients_once_fitted() -> None:
+    effect = LoadEffect(0.5, 0.0, 7.0, {"X": (100.0, 10.0)}, peak_betas=(2.0, 0.0))
+
+    off = effect.log_factor("X", 10, 199, peak=False)
+    peak = effect.log_factor("X", 10, 199, peak=True)
+
+    assert peak == pytest.approx(4 * off)
+    assert LoadEffect.from_dict(effect.to_dict()) == effect

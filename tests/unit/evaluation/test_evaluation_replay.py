@@ -118,3 +118,12 @@ def test_baselines_promise_eta_plus_fixed_receiving_and_static_quantiles() -> No
     totals = sorted(s.in_stock_at - s.shipped_at for s in HISTORY)
     assert totals[0] < static - probe.shipped_at <= totals[-1]
     assert lane - probe.shipped_at == static - probe.shipped_at  # one lane: the same pool
+
+
+def test_scheduled_refits_learn_from_shipments_closed_during_the_replay() -> None:
+    once = replay(HISTORY, train_fraction=0.5, refit_days=0)
+    weekly = replay(HISTORY, train_fraction=0.5, refit_days=3)
+
+    assert once.estimator.model.history_count == once.train_count
+    assert weekly.estimator.model.history_count > weekly.train_count
+    assert weekly.estimator.version != once.estimator.version

@@ -41,6 +41,15 @@ class CalibratedEstimator:
     def estimate(self, progress: ShipmentProgress, now: datetime) -> InStockEstimate:
         return self.estimate_both(progress, now)[1]
 
+    def refitted(self, model: MilestoneModel) -> CalibratedEstimator:
+        """A scheduled refit: the new model behind the calibration state learned so far.
+
+        The online correction is kept, not restarted: its scores and levels carry
+        what recent outcomes said, and a refit on those same outcomes moves the
+        model only part of the way.
+        """
+        return CalibratedEstimator(model, self.calibration)
+
     def estimate_both(
         self, progress: ShipmentProgress, now: datetime
     ) -> tuple[InStockEstimate, InStockEstimate]:

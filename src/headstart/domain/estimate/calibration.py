@@ -18,10 +18,13 @@ alpha_t follows the misses of the promises actually made:
 
 where miss_t says the shipment came into stock later than the promised
 q-quantile and w is the outcome's weight (1/k for each of a shipment's k
-promises). alpha_t is kept within [alpha/3, 2 alpha]
+promises). alpha_t is kept within [0.75 alpha, 1.5 alpha]
 
 so the share of misses is pulled toward 1 - q, while the recent-score window
-moves θ quickly when outcomes change. Labels
+moves θ quickly when outcomes change. Scores are forgotten by age (``memory_days``,
+once ``min_kept`` newer ones remain) so a season that has turned, or a model
+refitted since, stops weighing on θ within weeks; θ never falls below
+``floor_offset`` (0: the correction only ever widens the model's own estimate). Labels
 arrive late (an ocean promise is judged weeks after it is made), so
 ``observe`` is called only once a shipment is in stock; nothing here reads a
 clock. Each group starts from held-out scores (``warm_start``), so the
@@ -48,10 +51,10 @@ from headstart.domain.estimate.stages import phase_of
 
 _LEVELS = np.asarray(LEVELS)
 MIN_GROUP = 30  # scores a group needs before its own offset replaces the default
-# alpha_t stays within [alpha/3, 2alpha]: the recent scores carry the shift, the level only trims
-# it; unbounded, a burst of correlated misses (one late vessel, many promises) drives
+# alpha_t stays within [0.75 alpha, 1.5 alpha]: the recent scores carry the shift, the level
+# only trims it; unbounded, a burst of correlated misses (one late vessel, many promises) drives
 # alpha_t below zero and the offset to the window's maximum for weeks.
-_LEVEL_SPAN = (1.0 / 3.0, 2.0)
+_LEVEL_SPAN = (0.75, 1.5)
 
 
 def group_of(progress: ShipmentProgress, now: datetime, median_hours: float) -> str:
@@ -72,12 +75,14 @@ def sibling_of(group: str) -> str:
 
 @dataclass
 class GroupState:
-    """One group's working level alpha_t and its most recent scores (oldest first)."""
+    """One group's working level alpha_t and its most recent scores (oldest first), each
+    with the epoch second of its outcome (NaN: a held-out score from ``warm_start``)."""
 
     level: float
     scores: deque[float]
     observed: int = 0
     cached: float | None = None  # θ as last computed; cleared by every change
+    times: deque[float] = field(default_factory=deque)
 
 
 @dataclass
@@ -93,6 +98,16 @@ class ConformalCalibration:
     # Coverage aimed at: q plus a margin, because a shift is only seen once its late
     # outcomes arrive, and the weeks before it cost coverage that must be made up.
     margin: float = 0.005
+    # Scores older than this (by outcome time, against the group's newest) are forgotten
+    # once ``min_kept`` newer ones remain: a model refitted since, or a season that has
+    # turned, makes old scores stale, and a count window alone keeps them for months in
+    # a quiet group.
+    memory_days: float = 28.0
+    min_kept: int = 200
+    # θ never falls below this: a group whose earliest outcomes came in early (the first
+    # ones of a new season always do: the slow ones are still open) must not shrink the
+    # model's own estimate just as the season turns.
+    floor_offset: float = 0.0
 
     @property
     def alpha(self) -> float:
@@ -106,6 +121,8 @@ class ConformalCalibration:
             raise InvalidEstimateInput("the margin must keep the target coverage below 1")
         if self.step <= 0.0 or self.floor_hours <= 0.0 or self.window < 1:
             raise InvalidEstimateInput("step, window and floor_hours must be positive")
+        if self.memory_days <= 0.0 or self.min_kept < 1:
+            raise InvalidEstimateInput("memory_days and min_kept must be positive")
 
     def offset(self, group: str) -> float:
         """θ of ``group``: the (1 - alpha_t)-quantile of its recent scores."""
@@ -113,12 +130,14 @@ class ConformalCalibration:
         if state is None or len(state.scores) < MIN_GROUP:
             sibling = self.groups.get(sibling_of(group))
             if sibling is None or len(sibling.scores) < MIN_GROUP:
-                return self.default_offset
+                return max(self.floor_offset, self.default_offset)
             state = sibling  # a season not seen yet starts where the other one stands
         if state.cached is None:
             level = min(1.0, max(0.0, 1.0 - state.level))
             scores = np.asarray(state.scores, dtype=np.float64)
-            state.cached = float(np.quantile(scores, level, method="higher"))
+            state.cached = max(
+                self.floor_offset, float(np.quantile(scores, level, method="higher"))
+            )
         return state.cached
 
     def adjust(self, estimate: InStockEstimate, group: str) -> InStockEstimate:
@@ -142,6 +161,9 @@ class ConformalCalibration:
         out: Array = np.maximum.accumulate(np.maximum(stretched, 0.0))
         return out
 
+    def _new_state(self) -> GroupState:
+        return GroupState(self.alpha, deque(maxlen=self.window), times=deque(maxlen=self.window))
+
     def observe(
         self,
         group: str,
@@ -161,11 +183,19 @@ class ConformalCalibration:
         miss = in_stock_at > predicted.quantile(self.quantile)
         state = self.groups.get(group)
         if state is None:
-            state = self.groups[group] = GroupState(self.alpha, deque(maxlen=self.window))
+            state = self.groups[group] = self._new_state()
         alpha = self.alpha
         level = state.level + weight * self.step * (alpha - (1.0 if miss else 0.0))
         state.level = min(_LEVEL_SPAN[1] * alpha, max(_LEVEL_SPAN[0] * alpha, level))
+        stamp = in_stock_at.timestamp()
+        # Held-out scores (no time of their own) count as of the group's first outcome.
+        state.times.extendleft([stamp] * (len(state.scores) - len(state.times)))
         state.scores.append(self.score(raw, in_stock_at))
+        state.times.append(stamp)
+        cutoff = stamp - self.memory_days * 86400.0
+        while len(state.scores) > self.min_kept and state.times[0] < cutoff:
+            state.scores.popleft()
+            state.times.popleft()
         state.observed += 1
         state.cached = None
         return self.offset(group)
@@ -183,7 +213,7 @@ class ConformalCalibration:
             everything.append(value)
             state = self.groups.get(group)
             if state is None:
-                state = GroupState(self.alpha, deque(maxlen=self.window))
+                state = self._new_state()
                 self.groups[group] = state
             state.scores.append(value)
             state.cached = None
@@ -199,11 +229,15 @@ class ConformalCalibration:
             "floor_hours": self.floor_hours,
             "margin": self.margin,
             "default_offset": self.default_offset,
+            "memory_days": self.memory_days,
+            "min_kept": self.min_kept,
+            "floor_offset": self.floor_offset,
             "groups": {
                 name: {
                     "level": state.level,
                     "observed": state.observed,
                     "scores": [round(v, 5) for v in state.scores],
+                    "times": [round(v, 1) for v in state.times],
                 }
                 for name, state in sorted(self.groups.items())
             },
@@ -219,11 +253,13 @@ class ConformalCalibration:
             for name, g in raw_groups.items():
                 assert isinstance(g, Mapping)
                 scores = g["scores"]
-                assert isinstance(scores, list)
+                times = g.get("times", [])
+                assert isinstance(scores, list) and isinstance(times, list)
                 groups[str(name)] = GroupState(
                     float(g["level"]),
                     deque((float(v) for v in scores), maxlen=window),
                     int(g["observed"]),
+                    times=deque((float(v) for v in times), maxlen=window),
                 )
             return cls(
                 quantile=float(str(d["quantile"])),
@@ -233,6 +269,9 @@ class ConformalCalibration:
                 groups=groups,
                 default_offset=float(str(d.get("default_offset", 0.0))),
                 margin=float(str(d.get("margin", 0.0))),
+                memory_days=float(str(d.get("memory_days", 28.0))),
+                min_kept=int(str(d.get("min_kept", 200))),
+                floor_offset=float(str(d.get("floor_offset", 0.0))),
             )
         except (AssertionError, KeyError, TypeError, ValueError) as error:
             raise InvalidEstimateInput(f"malformed stored calibration: {error}") from error

@@ -17,11 +17,12 @@ promise quantile):
 
 Receiving comes from pools of delivered/checked-in/receiving-started to in stock,
 by FC and season of arrival, normalised by the FC's load at arrival and scaled
-by its load now (``LoadEffect``, fading with the time to arrival). A peak the
-history has not shown borrows the off-peak pools stretched by the published
-peak/off-peak ratio; the published-figures prior stands at the root of every
-receiving chain and of the "shipped" transit chain, so a season or mode the
-history has never shown still gets a sound answer.
+by its load now (``LoadEffect``, per season, fading with the time to arrival). A
+peak the history has not shown borrows the off-peak pools mapped quantile by
+quantile onto the published peak figures (``peak_mapping``); the
+published-figures prior stands at the root of every receiving chain and of the
+"shipped" transit chain, so a season or mode the history has never shown still
+gets a sound answer.
 """
 
 from __future__ import annotations
@@ -124,17 +125,24 @@ class MilestoneModel:
         stage, stage_at = stage_of(progress)
         n = self.settings.draws
         if RANK[stage] >= AT_FC_RANK:
+            # At the FC the remaining time is read off the delivered -> in stock pools given
+            # the time since delivery, whichever at-FC milestone came since: the time already
+            # waited says more than "receiving has started" (a start three weeks after
+            # delivery ends far later than one the same day), and the later milestones'
+            # own pools forget that wait.
             arrived = progress.delivered_at or stage_at
             peak = season(arrived)
-            keys = receiving_keys(stage, progress.mode, progress.destination_fc, peak)
-            milestone = stage if self._chain(keys) else "delivered"
-            since = stage_at if milestone == stage else arrived
-            log_f = self.load.log_factor_now(progress)
+            log_f = self.load.log_factor_now(progress, peak == "peak")
             return self._receiving(
-                progress.mode, progress.destination_fc, milestone, peak,
-                hours_between(since, now), math.exp(log_f), n,
+                progress.mode, progress.destination_fc, "delivered", peak,
+                hours_between(arrived, now), math.exp(log_f), n,
             )  # fmt: skip
         transit, behind = self._transit(progress, stage, stage_at, now, n)
+        if progress.carrier_eta is not None:
+            # Carriers' ETAs run early (section 4): freight is not at the FC before the
+            # carrier itself says, whichever pool answered. A reported delay so always
+            # moves the estimate (R9), even where no history taught the ETA's bias.
+            transit = np.maximum(transit, hours_between(now, progress.carrier_eta))
         return transit + self._receiving_after(progress, now, transit), behind
 
     def _receiving(
@@ -151,13 +159,13 @@ class MilestoneModel:
         """Receiving draws for arrivals at ``now + transit``, paired through a fixed shuffle."""
         out = np.empty_like(transit)
         in_peak = peak_mask(now.timestamp() + transit * 3600.0)
-        log_now = self.load.log_factor_now(progress)
         fade = np.exp(-transit / (24.0 * self.load.persistence_days))
         for flag, label in ((False, "off"), (True, "peak")):
             mask = in_peak == flag
             count = int(mask.sum())
             if not count:
                 continue
+            log_now = self.load.log_factor_now(progress, flag)
             draws, _ = self._receiving(
                 progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0, count
             )

@@ -15,21 +15,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
 from headstart.domain.estimate.fc_load import (
+    MIN_SEASON_ROWS,
     FcLoadIndex,
     LoadEffect,
     fit_load_effect,
     persistence_days,
 )
 from headstart.domain.estimate.milestone import MODEL_NAME, MilestoneModel, MilestoneSettings
+from headstart.domain.estimate.pool_keys import (
+    PEAK_BOUNDS as _PEAK_BOUNDS,
+)
 from headstart.domain.estimate.pool_keys import (
     horizon_bucket,
     receiving_keys,
@@ -60,42 +66,144 @@ def arrival_of(shipment: ClosedShipment) -> float | None:
 
 
 def fit_milestone_model(
-    history: Sequence[ClosedShipment], settings: MilestoneSettings | None = None
+    history: Sequence[ClosedShipment],
+    settings: MilestoneSettings | None = None,
+    *,
+    load_index: FcLoadIndex | None = None,
 ) -> MilestoneModel:
-    """Fit on ``history`` (closed shipments in any order); pure and deterministic."""
-    settings = settings or MilestoneSettings()
-    samples: dict[str, list[float]] = defaultdict(list)
-    judged: dict[str, list[tuple[float, float, str, float]]] = defaultdict(list)
-    load_index = FcLoadIndex.of(history)
-    receiving: list[tuple[str, str, str, str, float, float, int, int]] = []
+    """Fit on ``history`` (closed shipments in any order); pure and deterministic.
+
+    ``load_index`` gives the FCs' loads (default: counted from ``history`` itself).
+    """
+    fitter = MilestoneFitter(settings or MilestoneSettings(), load_index or FcLoadIndex.of(history))
     for shipment in history:
-        _collect(shipment, settings, samples, judged, receiving, load_index)
-    load = _fit_load(receiving, load_index)
-    for milestone, mode, fc, peak, hours, _, backlog, deliveries in receiving:
-        scaled = hours / np.exp(load.log_factor(fc, backlog, deliveries))
-        for key, _level in receiving_keys(milestone, mode, fc, peak):
-            samples[key].append(float(scaled))
-    pools = {key: Pool.of(values, _MAX_POOL) for key, values in samples.items() if values}
-    priors = _prior_pools(settings)
-    pools.update(priors)
-    stretch = float(np.median(priors["P|R|peak"].values) / np.median(priors["P|R|off"].values))
-    for key in [k for k in pools if k.startswith("R|") and k.endswith("|off")]:
-        off = pools[key]
-        pools[key.removesuffix("off") + "peak~"] = Pool(
-            np.round(off.values * stretch, 3), off.count
+        fitter.add_transit(shipment)
+        fitter.add_receiving(shipment)
+    return fitter.model()
+
+
+_Receiving = tuple[str, str, str, str, float, float, int, int]
+
+
+class MilestoneFitter:
+    """What closed shipments teach, kept so a scheduled refit only adds what closed since.
+
+    A live service refits as outcomes arrive (receiving labels within days, so
+    a season's change is learned while it lasts). Each shipment is walked once
+    (``add_transit``, ``add_receiving``); ``model`` rebuilds the pools, the load
+    effect and the A/B choice from everything added. Transit and receiving are
+    added apart because their labels are ready at different times: a caller
+    refitting from shipments closed by now may hold back a recent shipment's
+    transit (the slow ones of its cohort are still open) while taking its receiving.
+    """
+
+    def __init__(self, settings: MilestoneSettings, load_index: FcLoadIndex) -> None:
+        self.settings = settings
+        self.load_index = load_index
+        self.samples: dict[str, list[float]] = defaultdict(list)
+        self.judged: dict[str, list[tuple[float, float, str, float]]] = defaultdict(list)
+        self.receiving: list[_Receiving] = []
+        self.seen: set[str] = set()  # shipments added, in part or in full
+
+    def add_transit(self, shipment: ClosedShipment) -> None:
+        """The shipment's transit: milestone to delivery (B) and delivery less ETA (A)."""
+        _collect_transit(shipment, self.settings, self.samples, self.judged)
+        self.seen.add(shipment.shipment_id)
+
+    def add_receiving(self, shipment: ClosedShipment) -> None:
+        """The shipment's at-FC milestones to in stock, with the FC's load at its arrival."""
+        _collect_receiving(shipment, self.receiving, self.load_index)
+        self.seen.add(shipment.shipment_id)
+
+    def model(self, now: datetime | None = None) -> MilestoneModel:
+        """The model of everything added. With ``now``, the history is "closed by now":
+        receiving outcomes are weighted by the inverse chance that one of their length
+        had closed by then (see ``open_weights``), so a season's first weeks, where
+        only the quick ones are in, are not read as a quick season."""
+        settings = self.settings
+        weights = (
+            open_weights(self.receiving, self.load_index, now.timestamp())
+            if now is not None
+            else np.ones(len(self.receiving))
         )
-    choice = {group: _choose(group, rows, pools, settings) for group, rows in judged.items()}
-    model = MilestoneModel(settings, pools, choice, load, len(history), season_stretch=stretch)
-    return replace(model, version=model_version(model))
+        load = _fit_load(self.receiving, weights, self.load_index)
+        samples = {key: (np.asarray(v), None) for key, v in self.samples.items() if v}
+        received: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+        for row, w in zip(self.receiving, weights.tolist(), strict=True):
+            milestone, mode, fc, peak, hours, _, backlog, deliveries = row
+            scaled = hours / math.exp(load.log_factor(fc, backlog, deliveries, peak == "peak"))
+            for key, _level in receiving_keys(milestone, mode, fc, peak):
+                values, ws = received[key]
+                values.append(scaled)
+                ws.append(w)
+        pools = {key: Pool.of(values, _MAX_POOL) for key, (values, _) in samples.items()}
+        pools.update(
+            (key, Pool.of(values, _MAX_POOL, weights=ws)) for key, (values, ws) in received.items()
+        )
+        priors = _prior_pools(settings)
+        pools.update(dict(priors))
+        mapping = peak_mapping(priors["P|R|off"], priors["P|R|peak"])
+        for key in [k for k in pools if k.startswith("R|") and k.endswith("|off")]:
+            off = pools[key]
+            pools[key.removesuffix("off") + "peak~"] = Pool(
+                np.round(off.values * mapping(off.values.size), 3), off.count
+            )
+        stretch = float(np.median(priors["P|R|peak"].values) / np.median(priors["P|R|off"].values))
+        choice = {g: _choose(g, rows, pools, settings) for g, rows in self.judged.items()}
+        model = MilestoneModel(
+            settings, pools, choice, load, len(self.seen), season_stretch=stretch
+        )
+        return replace(model, version=model_version(model))
 
 
-def _collect(
+def peak_mapping(off: Pool, peak: Pool) -> Callable[[int], Array]:
+    """Quantile mapping from off-peak to peak receiving by the published figures.
+
+    Returns, for a pool of ``m`` values at levels (i + ½) / m, the ratio of the
+    prior's peak quantile to its off-peak quantile at each level. Peak is not
+    off-peak times one number: its published spread is wider (p90/median 3.5
+    against 2.7), so a single median ratio under-promises peak's slow tail.
+    """
+    levels_off = (np.arange(off.values.size) + 0.5) / off.values.size
+    levels_peak = (np.arange(peak.values.size) + 0.5) / peak.values.size
+
+    def ratio(m: int) -> Array:
+        at = (np.arange(m) + 0.5) / m
+        out: Array = np.interp(at, levels_peak, peak.values) / np.interp(at, levels_off, off.values)
+        return out
+
+    return ratio
+
+
+def open_weights(rows: Sequence[_Receiving], index: FcLoadIndex, now: float) -> Array:
+    """Inverse-probability-of-closing weights of receiving outcomes, closed by ``now``.
+
+    An outcome of length R delivered in a season that began at ``s`` is in
+    the history only if it was delivered by ``now - R``; of the season's
+    deliveries so far (the service knows every delivery, open or not) that is
+    the share delivered by then. Weight = 1 / that share (capped at 20), so the
+    slow ones a young season has only begun to close count for those still open.
+    """
+    delivered = np.sort(np.concatenate([v for v in index.delivered.values()] or [np.zeros(0)]))
+    if delivered.size == 0 or not rows:
+        return np.ones(len(rows))
+    hours = np.array([r[4] for r in rows])
+    arrival = np.array([r[5] for r in rows])
+    k = np.searchsorted(_PEAK_BOUNDS, arrival, side="right")
+    start, end = _PEAK_BOUNDS[k - 1], _PEAK_BOUNDS[k]
+    upto = np.minimum(now, end)
+    early = np.searchsorted(delivered, start, side="right")
+    before = np.searchsorted(delivered, upto - hours * 3600.0, side="right") - early
+    total = np.searchsorted(delivered, upto, side="right") - early
+    out: Array = np.where(before > 0, np.minimum(20.0, total / np.maximum(before, 1)), 1.0)
+    return out
+
+
+def _collect_transit(
     shipment: ClosedShipment,
     settings: MilestoneSettings,
     samples: dict[str, list[float]],
     judged: dict[str, list[tuple[float, float, str, float]]],
-    receiving: list[tuple[str, str, str, str, float, float, int, int]],
-    load_index: FcLoadIndex,
 ) -> None:
     arrival = arrival_of(shipment)
     if arrival is None:
@@ -122,6 +230,15 @@ def _collect(
         for key, _level in transit_keys("A", mode, stage, lane, shipment.carrier, peak, hb, slip):
             samples[key].append((arrival - eta) / 3600.0)
         judged[f"{mode}|{stage}"].append(((arrival - t) / 3600.0, ahead, hb, (t - stage_at) / 3600))
+
+
+def _collect_receiving(
+    shipment: ClosedShipment, receiving: list[_Receiving], load_index: FcLoadIndex
+) -> None:
+    arrival = arrival_of(shipment)
+    if arrival is None:
+        return
+    mode, fc = shipment.mode, shipment.destination_fc
     backlog, deliveries = load_index.load_at_seconds(fc, arrival)
     peak = "peak" if season_of_seconds(arrival) else "off"
     in_stock = shipment.in_stock_at.timestamp()
@@ -132,6 +249,9 @@ def _collect(
         if start is None or not arrival <= start <= in_stock:
             continue
         hours = max((in_stock - start) / 3600.0, 0.0)
+        if start != arrival:
+            # Normalised by the load at the milestone, as an estimate made then will scale it.
+            backlog, deliveries = load_index.load_at_seconds(fc, start)
         receiving.append((milestone, mode, fc, peak, hours, arrival, backlog, deliveries))
 
 
@@ -139,18 +259,43 @@ def season_of_seconds(t: float) -> bool:
     return is_peak(datetime.fromtimestamp(t, UTC))
 
 
-def _fit_load(
-    receiving: list[tuple[str, str, str, str, float, float, int, int]], index: FcLoadIndex
-) -> LoadEffect:
-    rows = [r for r in receiving if r[0] == "delivered" and r[4] > 0.0]
-    if not rows:
+def _fit_load(receiving: Sequence[_Receiving], weights: Array, index: FcLoadIndex) -> LoadEffect:
+    """The load effect: off-peak coefficients, and peak's own once peak has enough outcomes."""
+    keep = [i for i, r in enumerate(receiving) if r[0] == "delivered" and r[4] > 0.0]
+    if not keep:
         return LoadEffect()
-    effect = fit_load_effect(
-        [r[2] for r in rows],
-        [f"{r[2]}|{r[3]}" for r in rows],
-        np.log(np.array([r[4] for r in rows])),
-        np.array([float(r[6]) for r in rows]),
-        np.array([float(r[7]) for r in rows]),
+    rows = [receiving[i] for i in keep]
+    w = weights[keep]
+    fcs = [r[2] for r in rows]
+    backlog = np.array([float(r[6]) for r in rows])
+    deliveries = np.array([float(r[7]) for r in rows])
+    usual = {
+        fc: (
+            float(np.median(deliveries[[f == fc for f in fcs]])),
+            float(np.median(backlog[[f == fc for f in fcs]])),
+        )
+        for fc in set(fcs)
+    }
+    log_hours = np.log(np.array([r[4] for r in rows]))
+    groups = [f"{r[2]}|{r[3]}" for r in rows]
+    is_peak_row = np.array([r[3] == "peak" for r in rows])
+    by_season = {}
+    for flag in (False, True):
+        sel = np.flatnonzero(is_peak_row == flag)
+        if flag and sel.size < MIN_SEASON_ROWS:
+            continue
+        by_season[flag] = fit_load_effect(
+            [fcs[i] for i in sel], [groups[i] for i in sel], log_hours[sel],
+            backlog[sel], deliveries[sel], w[sel], usual,
+        )  # fmt: skip
+    off = by_season.get(False) or fit_load_effect(
+        fcs, groups, log_hours, backlog, deliveries, w, usual
+    )
+    peak = by_season.get(True)
+    effect = replace(
+        off,
+        usual=usual,
+        peak_betas=None if peak is None else (peak.beta_deliveries, peak.beta_backlog),
     )
     series = {}
     for fc, delivered in index.delivered.items():
@@ -194,8 +339,12 @@ def _pinball(actual: Array, predicted: Array, q: float) -> float:
     return float(np.mean(np.where(diff >= 0.0, q * diff, (q - 1.0) * diff)))
 
 
+@lru_cache(maxsize=8)
 def _prior_pools(settings: MilestoneSettings) -> dict[str, Pool]:
-    """Draws from the published figures (PARAMETERS.md): the root of every chain."""
+    """Draws from the published figures (PARAMETERS.md): the root of every chain.
+
+    Memoised (a pure function of the settings): a scheduled refit reuses them.
+    Callers copy the dict, never change it."""
     pools = {}
     for peak in (False, True):
         label = "peak" if peak else "off"
@@ -217,9 +366,11 @@ def model_version(model: MilestoneModel) -> str:
             "choice": model.choice,
             "load": model.load.to_dict(),
             "season_stretch": model.season_stretch,
-            "pools": {k: [p.count, p.to_list()] for k, p in sorted(model.pools.items())},
         },
         sort_keys=True,
     )
-    digest = hashlib.sha256(body.encode()).hexdigest()[:8]
-    return f"{MODEL_NAME}+history-{model.history_count}-{digest}"
+    digest = hashlib.sha256(body.encode())
+    for key, pool in sorted(model.pools.items()):
+        digest.update(f"{key}:{pool.count}:".encode())
+        digest.update(np.round(pool.values, 3).tobytes())
+    return f"{MODEL_NAME}+history-{model.history_count}-{digest.hexdigest()[:8]}"

@@ -76,10 +76,10 @@ def _peak_bounds() -> Array:
     return np.asarray(bounds)
 
 
-_PEAK_BOUNDS = _peak_bounds()
+PEAK_BOUNDS = _peak_bounds()  # [peak start, next Jan 1) per year, ascending
 
 
 def peak_mask(epoch_seconds: Array) -> Array:
     """``is_peak`` for many instants (epoch seconds) at once."""
-    inside: Array = np.searchsorted(_PEAK_BOUNDS, epoch_seconds, side="right") % 2 == 1
+    inside: Array = np.searchsorted(PEAK_BOUNDS, epoch_seconds, side="right") % 2 == 1
     return inside

@@ -46,13 +46,28 @@ class Pool:
 
     @classmethod
     def of(
-        cls, values: Sequence[float] | Array, max_size: int = MAX_POOL, prior: bool = False
+        cls,
+        values: Sequence[float] | Array,
+        max_size: int = MAX_POOL,
+        prior: bool = False,
+        weights: Sequence[float] | Array | None = None,
     ) -> Pool:
-        data = np.sort(np.asarray(values, dtype=np.float64))
+        """A pool of ``values``; with ``weights``, their weighted quantiles at evenly
+        spaced levels (the count stays the number of values: weights undo a
+        selection, they do not add evidence)."""
+        raw = np.asarray(values, dtype=np.float64)
+        order = np.argsort(raw, kind="stable")
+        data = raw[order]
         if data.size == 0 or not np.all(np.isfinite(data)):
             raise InvalidEstimateInput("a pool needs at least one finite value")
         count = int(data.size)
-        if count > max_size:
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)[order]
+        if w is not None and count > 1 and np.ptp(w) > 0.0:
+            size = min(count, max_size)
+            at = (np.arange(size) + 0.5) / size
+            positions = (np.cumsum(w) - 0.5 * w) / w.sum()
+            data = np.interp(at, positions, data)
+        elif count > max_size:
             levels = (np.arange(max_size) + 0.5) / max_size
             data = np.quantile(data, levels)
         # Rounded to 1/1000 hour (3.6 s) so that a stored model rebuilds exactly.
@@ -67,16 +82,20 @@ class Pool:
         """Durations beyond ``spent`` minus ``spent``, at the given conditional levels.
 
         Past the top ``TAIL_SHARE`` the excess over the tail threshold stands in
-        for data the pool does not have, so a shipment that has outlived almost
-        everything is not "about to arrive any minute".
+        for data the pool does not have, stretched by how far past the threshold
+        the shipment already is (spent / threshold): a wait that has outlived almost
+        everything is not "about to end any minute", and in a heavy tail (receiving
+        in peak, a vessel in a crisis) the time still to go grows with the time spent.
         """
         cut = min(spent, self.tail_threshold)
         size = self.values.size
         start = min(int(np.searchsorted(self.values, cut, side="right")), size - 1)
         left = size - start
         idx = start + np.minimum((levels * left).astype(np.int64), left - 1)
-        out: Array = self.values[idx] - cut
-        return np.maximum(out, 0.0)
+        out: Array = np.maximum(self.values[idx] - cut, 0.0)
+        if spent > cut > 0.0:
+            out = out * (spent / cut)
+        return out
 
     def quantile_beyond(self, spent: Array, level: float) -> Array:
         """The ``level`` quantile of the remaining time for each of many ``spent`` (as ``draw``)."""
@@ -85,7 +104,8 @@ class Pool:
         start = np.minimum(np.searchsorted(self.values, cut, side="right"), size - 1)
         left = size - start
         idx = start + np.minimum((level * left).astype(np.int64), left - 1)
-        out: Array = np.maximum(self.values[idx] - cut, 0.0)
+        stretch = np.where(cut > 0.0, np.asarray(spent) / np.where(cut > 0.0, cut, 1.0), 1.0)
+        out: Array = np.maximum(self.values[idx] - cut, 0.0) * np.maximum(stretch, 1.0)
         return out
 
     def to_list(self) -> list[float]:
