@@ -11,19 +11,23 @@ import os
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.nats_server import LocalNatsServer, has_jetstream, nats_test_url
 from tests.pg import is_postgres_available, postgres_admin_url
 
 # ---------------------------------------------------------------------------
-# PostgreSQL availability
+# PostgreSQL and NATS availability
 #
-# Tests marked `postgres` need a real server. On a developer's machine they
-# are skipped when none answers, with a banner in the summary that nobody can
-# miss; with CI=true they fail instead, so a green CI run always means the
-# PostgreSQL tests really ran.
+# Tests marked `postgres` need a real PostgreSQL server, tests marked `nats` a
+# real NATS server with JetStream. On a developer's machine they are skipped
+# when none answers (for NATS, a `nats-server` on PATH is started for the
+# session first), with a banner in the summary that nobody can miss; with
+# CI=true they fail instead, so a green CI run always means they really ran.
 # ---------------------------------------------------------------------------
 
-_PG_UNREACHABLE = pytest.StashKey[str]()  # set only when marked tests cannot reach it
-_PG_AFFECTED = pytest.StashKey[int]()
+_UNREACHABLE = pytest.StashKey[dict[str, str]]()  # marker -> reason, only when unreachable
+_AFFECTED = pytest.StashKey[dict[str, int]]()
+_LOCAL_NATS = pytest.StashKey[LocalNatsServer]()
+_TITLES = {"postgres": "PostgreSQL", "nats": "NATS"}
 
 
 def _in_ci() -> bool:
@@ -34,43 +38,76 @@ def _shown_url() -> str:
     return make_url(postgres_admin_url()).render_as_string(hide_password=True)
 
 
-@pytest.hookimpl(trylast=True)  # after -k/-m deselection, so the count is of what runs
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    marked = [item for item in items if item.get_closest_marker("postgres") is not None]
-    if not marked or is_postgres_available():
-        return
-    reason = (
+def _postgres_unreachable(config: pytest.Config) -> str | None:
+    if is_postgres_available():
+        return None
+    return (
         f"PostgreSQL not reachable at {_shown_url()} "
         "(start it, or point HEADSTART_TEST_PG_URL at one)"
     )
-    config.stash[_PG_UNREACHABLE] = reason
-    config.stash[_PG_AFFECTED] = len(marked)
-    if not _in_ci():
-        for item in marked:
-            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _nats_unreachable(config: pytest.Config) -> str | None:
+    url = nats_test_url()
+    if has_jetstream(url):
+        return None
+    local = LocalNatsServer()
+    if local.start():
+        config.stash[_LOCAL_NATS] = local
+        os.environ["HEADSTART_TEST_NATS_URL"] = local.url  # read by the tests and workers
+        return None
+    return (
+        f"NATS with JetStream not reachable at {url} and no nats-server on PATH to start "
+        "(start one with -js, or point HEADSTART_TEST_NATS_URL at one)"
+    )
+
+
+_PROBES = {"postgres": _postgres_unreachable, "nats": _nats_unreachable}
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection, so the count is of what runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[_UNREACHABLE] = {}
+    config.stash[_AFFECTED] = {}
+    for marker, probe in _PROBES.items():
+        marked = [item for item in items if item.get_closest_marker(marker) is not None]
+        if not marked:
+            continue
+        reason = probe(config)
+        if reason is None:
+            continue
+        config.stash[_UNREACHABLE][marker] = reason
+        config.stash[_AFFECTED][marker] = len(marked)
+        if not _in_ci():
+            for item in marked:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    reason = item.config.stash.get(_PG_UNREACHABLE, None)
-    if reason is not None and _in_ci() and item.get_closest_marker("postgres") is not None:
-        pytest.fail(f"{reason}; CI=true, so this is a failure, not a skip", pytrace=False)
+    if not _in_ci():
+        return
+    for marker, reason in item.config.stash.get(_UNREACHABLE, {}).items():
+        if item.get_closest_marker(marker) is not None:
+            pytest.fail(f"{reason}; CI=true, so this is a failure, not a skip", pytrace=False)
 
 
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    reason = config.stash.get(_PG_UNREACHABLE, None)
-    if reason is None:
-        return
-    count = config.stash[_PG_AFFECTED]
-    verb = "FAILED" if _in_ci() else "SKIPPED"
-    line = f"{verb} {count} PostgreSQL tests: {reason}"
-    title = "PostgreSQL tests did not run"
-    terminalreporter.write_sep("!", title, red=True, bold=True)
-    terminalreporter.write_line(line, red=True, bold=True)
-    terminalreporter.write_sep("!", title, red=True, bold=True)
+    for marker, reason in config.stash.get(_UNREACHABLE, {}).items():
+        count = config.stash[_AFFECTED][marker]
+        verb = "FAILED" if _in_ci() else "SKIPPED"
+        title = f"{_TITLES[marker]} tests did not run"
+        terminalreporter.write_sep("!", title, red=True, bold=True)
+        terminalreporter.write_line(
+            f"{verb} {count} {_TITLES[marker]} tests: {reason}", red=True, bold=True
+        )
+        terminalreporter.write_sep("!", title, red=True, bold=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _in_ci() and session.config.stash.get(_PG_UNREACHABLE, None) is not None:
+    local = session.config.stash.get(_LOCAL_NATS, None)
+    if local is not None:
+        local.stop()
+    if _in_ci() and session.config.stash.get(_UNREACHABLE, {}):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,7 +1,8 @@
-"""The ``headstart`` command: serve, demo."""
+"""The ``headstart`` command: serve, worker, demo."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from headstart.commands import eta as eta_commands
 from headstart.commands import history as history_commands
 from headstart.config import Settings
 from headstart.domain.estimate import is_peak
+from headstart.workers.runner import configure_logging, nats_reachable, serve_worker
+from headstart.workers.tracking_streams import Topology
 
 app = typer.Typer(help="Head Start: sell inventory that is still on its way to the warehouse.")
 app.add_typer(history_commands.app, name="history", help="Generate and check shipment histories.")
@@ -42,6 +45,27 @@ def serve(
 
 
 @app.command()
+def worker(
+    json_logs: Annotated[bool, typer.Option(help="log JSON lines, not readable lines")] = False,
+) -> None:
+    """Apply tracking events from NATS JetStream and run the scheduler (R9a, R12, R9/R10).
+
+    Run as many as you like: they share one durable consumer.
+
+    SIGTERM or SIGINT stops after the batch in hand.
+
+    Reads HEADSTART_DATABASE_URL and HEADSTART_NATS_URL (empty or 'none': the scheduler
+    only), and HEADSTART_NATS_* and HEADSTART_SCHEDULER_INTERVAL_SECONDS (see README).
+    """
+    configure_logging(json=json_logs)
+    runtime = build_runtime(Settings())
+    try:
+        asyncio.run(serve_worker(runtime))
+    finally:
+        runtime.engine.dispose()
+
+
+@app.command()
 def demo(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
@@ -60,7 +84,10 @@ def demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     operator_key = os.environ.get("HEADSTART_OPERATOR_KEY") or f"hs_op_{secrets.token_urlsafe(18)}"
     settings = Settings(
-        database_url=f"sqlite:///{database}", operator_key=operator_key, sandbox=True
+        database_url=f"sqlite:///{database}",
+        operator_key=operator_key,
+        sandbox=True,
+        run_worker_in_process=True,  # the scheduler (and NATS consumer) beside the API
     )
     runtime = build_runtime(settings)
     start_at = demo_start(datetime.now(UTC), start)
@@ -92,6 +119,23 @@ def demo(
         soft_wrap=True,
     )
     console.print(f"\nThe sandbox clock starts at {start_at.isoformat()} and runs in real time.")
+    console.print(
+        f"The scheduler runs in-process every {settings.scheduler_interval_seconds:g} s "
+        "(R9a consent window, R12 silent shipments, R9/R10 sweeps)."
+    )
+    if asyncio.run(nats_reachable(settings)):
+        subject = Topology.from_settings(settings).tracking_subject("<fc>")
+        console.print(
+            f"Tracking events: NATS JetStream at {settings.nats_url}, subject {subject}, "
+            "consumed in-process; or POST /v1/tracking-events.",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"NATS is not reachable at {settings.nats_url}: tracking events arrive over HTTP "
+            "only (POST /v1/tracking-events).",
+            soft_wrap=True,
+        )
     console.print()
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
 

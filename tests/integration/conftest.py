@@ -12,9 +12,11 @@ cache, the only state the runtime keeps in memory.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,8 +46,16 @@ class Server:
 
 
 def settings(url: str, **overrides: Any) -> Settings:
+    # E-mail without SMTP goes to a Maildir: keep it out of the working tree.
+    mail_dir = str(Path(tempfile.gettempdir()) / "headstart-test-mail")
     return Settings(
-        **{"database_url": url, "operator_key": OPERATOR_KEY, "sandbox": True, **overrides}
+        **{
+            "database_url": url,
+            "operator_key": OPERATOR_KEY,
+            "sandbox": True,
+            "mail_dir": mail_dir,
+            **overrides,
+        }
     )
 
 

@@ -59,6 +59,8 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/offers/SKU1/explain", OPERATOR),
     Endpoint("GET", "/v1/notifications", OPERATOR),
     Endpoint("GET", "/v1/policy", OPERATOR),
+    Endpoint("GET", "/v1/estimator", OPERATOR),
+    Endpoint("POST", "/v1/estimator/refit", OPERATOR),
     Endpoint("PATCH", "/v1/policy", OPERATOR, {"admit_own_carrier": True}),
     Endpoint("POST", "/v1/sandbox/clock", OPERATOR, {"advance_hours": 1000}),
     Endpoint("GET", "/v1/sellers/{seller}/enrollment", SELLER),

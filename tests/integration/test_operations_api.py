@@ -177,9 +177,10 @@ def test_r15_notifications_list_the_outbox_with_delivery_state(market: Market) -
     mail = listed["notifications"][1]
     assert set(mail) == {
         "id", "kind", "recipient", "subject", "body", "payload",
-        "state", "attempts", "last_error", "created_at", "sent_at",
+        "state", "attempts", "last_error", "created_at", "sent_at", "deliveries",
     }  # fmt: skip
     assert (mail["state"], mail["attempts"], mail["sent_at"]) == ("pending", 0, None)
+    assert mail["deliveries"] == []  # the outbox sender routes it (test_outbox_sender.py)
     assert listed["next_after_id"] == mail["id"]
 
 

@@ -189,7 +189,7 @@ def test_r9a_buyer_cancels_a_waiting_order_in_one_step(market: Market, seller: s
         ("buyer_cancelled", order["promise"], None)
     ]
     assert [n["payload"] for n in market.notifications("order_cancelled")] == [
-        {"order_id": order["order_id"], "reason": "buyer_cancelled"}
+        {"seller_id": seller, "order_id": order["order_id"], "reason": "buyer_cancelled"}
     ]
     assert market.offer("SKU1")["available_quantity"] == 95
 

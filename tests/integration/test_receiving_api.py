@@ -142,7 +142,7 @@ def test_r11_closing_short_cancels_the_orders_it_can_no_longer_cover(
     after = order_of(market, second["order_id"])
     assert (after["status"], after["cancel_reason"]) == ("cancelled", "no_supply")
     assert [n["payload"] for n in market.notifications("order_cancelled")] == [
-        {"order_id": second["order_id"], "reason": "no_supply"}
+        {"seller_id": seller, "order_id": second["order_id"], "reason": "no_supply"}
     ]
 
 

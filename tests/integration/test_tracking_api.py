@@ -189,8 +189,8 @@ def test_r10_waiting_orders_of_a_lost_shipment_are_cancelled_and_the_buyers_told
         )
         assert after["revisions"][-1]["new"] is None
     assert [n["payload"] for n in market.notifications("order_cancelled")] == [
-        {"order_id": first["order_id"], "reason": "no_supply"},
-        {"order_id": second["order_id"], "reason": "no_supply"},
+        {"seller_id": seller, "order_id": first["order_id"], "reason": "no_supply"},
+        {"seller_id": seller, "order_id": second["order_id"], "reason": "no_supply"},
     ]
 
 

@@ -10,6 +10,7 @@ from headstart import __version__
 from headstart.api.errors import install_error_handlers
 from headstart.api.limits import BodySizeLimit
 from headstart.api.routers import (
+    estimator,
     fulfillment_centers,
     offers,
     operations,
@@ -19,8 +20,10 @@ from headstart.api.routers import (
     sellers,
     shipments,
     tracking,
+    webhooks,
 )
 from headstart.bootstrap import Runtime
+from headstart.workers.runner import in_process_worker
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -31,6 +34,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             "Keep a product buyable while its stock is still on the way to the warehouse, "
             "with delivery dates promised from a confident in-stock estimate."
         ),
+        # A laptop demo's scheduler (and NATS consumer) beside the API (issue 4).
+        lifespan=in_process_worker if runtime.settings.run_worker_in_process else None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -44,6 +49,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         orders,
         reports,
         operations,
+        estimator,
+        webhooks,
     ):
         app.include_router(module.router)
     if runtime.settings.sandbox:

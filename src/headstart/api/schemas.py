@@ -6,8 +6,9 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints
 
+from headstart.domain.delivery import EVENT_TYPES, SCOPE_ALL, SCOPE_STOREFRONT
 from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
 
 Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
@@ -138,3 +139,20 @@ class PolicyIn(Body):
     admit_own_carrier: bool | None = None
     min_on_time_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     on_time_window: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
+
+
+WebhookEvent = Literal[tuple(EVENT_TYPES.values())]  # type: ignore[valid-type]
+
+
+class WebhookIn(Body):
+    url: Annotated[HttpUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
+    events: (
+        Annotated[list[WebhookEvent], Field(min_length=1, max_length=len(EVENT_TYPES))] | None
+    ) = Field(None, description="omitted: every event the webhook's scope receives")
+    scope: Literal[SCOPE_ALL, SCOPE_STOREFRONT] | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "operator keys only: 'all' (default) or 'storefront' (order.* and offer.changed); "
+            "a seller's webhook hears its own events"
+        ),
+    )

@@ -42,7 +42,14 @@ def opt_out_confirmation(seller_id: str, email: str, confirmed_at: datetime) -> 
 
 
 def delay_notice(
-    order_id: str, buyer_ref: str, old: Promise, new: Promise, *, requires_consent: bool, seq: int
+    order_id: str,
+    buyer_ref: str,
+    old: Promise,
+    new: Promise,
+    *,
+    requires_consent: bool,
+    seq: int,
+    seller_id: str,
 ) -> Notification:
     """R9/R9a: the revised date and a one-step cancellation with a full refund."""
     consent = (
@@ -62,6 +69,7 @@ def delay_notice(
         ),
         dedupe_key=f"delay:{order_id}:{seq}",
         payload={
+            "seller_id": seller_id,  # the seller's own webhooks hear of it too
             "order_id": order_id,
             "old": old.to_dict(),
             "new": new.to_dict(),
@@ -71,7 +79,7 @@ def delay_notice(
     )
 
 
-def order_cancelled(order_id: str, buyer_ref: str, reason: str) -> Notification:
+def order_cancelled(order_id: str, buyer_ref: str, reason: str, *, seller_id: str) -> Notification:
     """R10/R11: the buyer is told, with a full refund."""
     if reason == "buyer_cancelled":
         body = f"Your order {order_id} was cancelled as you asked. You will be refunded in full."
@@ -86,7 +94,7 @@ def order_cancelled(order_id: str, buyer_ref: str, reason: str) -> Notification:
         subject=f"Your order {order_id} was cancelled",
         body=body,
         dedupe_key=f"cancelled:{order_id}",
-        payload={"order_id": order_id, "reason": reason},
+        payload={"seller_id": seller_id, "order_id": order_id, "reason": reason},
     )
 
 
@@ -105,7 +113,7 @@ def short_receipt(
     )
 
 
-def offer_changed(sku: str, offer: dict[str, object], seq: int) -> Notification:
+def offer_changed(sku: str, offer: dict[str, object], seq: int, *, seller_id: str) -> Notification:
     """R16: every change of a SKU's offer is published."""
     return Notification(
         kind="offer_changed",
@@ -113,5 +121,5 @@ def offer_changed(sku: str, offer: dict[str, object], seq: int) -> Notification:
         subject=f"Offer for {sku} changed",
         body="",
         dedupe_key=f"offer:{sku}:{seq}",
-        payload={"sku": sku, "offer": offer},
+        payload={"seller_id": seller_id, "sku": sku, "offer": offer},
     )

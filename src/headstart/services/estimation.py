@@ -1,49 +1,141 @@
-"""The estimator in use: refitted whenever the set of closed shipments changes."""
+"""The in-stock model in use (section 4): stored, versioned, calibrated as outcomes arrive.
+
+A fitted model lives in ``estimator_models``; the newest row is the one every
+process uses. Fitting reads the whole history (tens of seconds for 30,000
+shipments), so it runs on a schedule (``refit_model``, the worker's job), never
+inside a request. Between fits the model's online calibration learns from each
+shipment that comes into stock: the estimates a promise could have rested on are
+kept as snapshots, their outcomes appended in the receipt's transaction, and
+every process applies the outcomes it has not seen yet, in id order.
+
+Before the first stored fit (a new installation, a test) the model is fitted in
+memory from the closed shipments and refitted whenever they change, as they
+are few.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from headstart.domain.estimate import ClosedShipment, EmpiricalEstimator, InStockEstimator
-from headstart.store.mappers import closed_of
-from headstart.store.tables import ShipmentLineRow, ShipmentRow
+from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
+from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.progress import ShipmentProgress
+from headstart.store.mappers import closed_of, progress_from_dict, progress_to_dict
+from headstart.store.tables import (
+    CalibrationOutcomeRow,
+    EstimateSnapshotRow,
+    EstimatorModelRow,
+    ShipmentLineRow,
+    ShipmentRow,
+    TrackingEventRow,
+)
+from headstart.store.uow import UnitOfWork
 
-EstimatorFactory = Callable[[Sequence[ClosedShipment]], InStockEstimator]
+EstimatorFactory = Callable[[Sequence[ClosedShipment]], CalibratedEstimator]
+# Outcomes a process re-reads below the highest it applied: on PostgreSQL a lower id can
+# commit after a higher one, and such an outcome must not be skipped.
+_LATE_COMMIT_WINDOW = 1000
+# Without a stored model: refit in memory on every close up to this many closed
+# shipments, then only when their number grew by this factor.
+IN_MEMORY_EVERY_CLOSE = 200
+IN_MEMORY_GROWTH = 1.25
 
 
-def _empirical(history: Sequence[ClosedShipment]) -> InStockEstimator:
-    return EmpiricalEstimator(history)
+def _fit(history: Sequence[ClosedShipment]) -> CalibratedEstimator:
+    return fit_estimator(history)
 
 
 class EstimatorCache:
-    """Holds the fitted model; refits only when a shipment closed since the last fit."""
+    """The model this process uses: the stored one with every outcome applied, or, before
+    the first stored fit, one fitted from the closed shipments when they change."""
 
-    def __init__(self, factory: EstimatorFactory = _empirical) -> None:
+    def __init__(self, factory: EstimatorFactory = _fit) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._key: tuple[object, ...] | None = None
-        self._estimator: InStockEstimator | None = None
+        self._key: tuple[int, object] | None = None
+        self._estimator: CalibratedEstimator | None = None
+        self._model_id: int | None = None
+        self._applied: set[int] = set()
+        self._applied_upto = 0
+        self._fitted_upto = 0  # outcomes the stored model's history already held
 
     def current(self, session: Session) -> InStockEstimator:
-        key = tuple(
-            session.execute(
-                select(func.count(), func.max(ShipmentRow.closed_at)).where(
-                    ShipmentRow.status == "closed"
-                )
-            ).one()
-        )
+        model_id, newest_outcome = session.execute(
+            select(
+                select(func.max(EstimatorModelRow.id)).scalar_subquery(),
+                select(func.max(CalibrationOutcomeRow.id)).scalar_subquery(),
+            )
+        ).one()
         with self._lock:
-            if self._estimator is None or key != self._key:
-                self._estimator = self._factory(load_history(session))
-                self._key = key
+            if model_id is None:
+                return self._fitted_in_memory(session)
+            if model_id != self._model_id or self._estimator is None:
+                self._load(session, model_id)
+            if newest_outcome is not None and newest_outcome > self._applied_upto:
+                self._apply_outcomes(session)
+            assert self._estimator is not None
             return self._estimator
+
+    def _fitted_in_memory(self, session: Session) -> CalibratedEstimator:
+        count, last_closed = session.execute(
+            select(func.count(), func.max(ShipmentRow.closed_at)).where(
+                ShipmentRow.status == "closed"
+            )
+        ).one()
+        key = (count, last_closed)
+        if self._estimator is None or self._model_id is not None or self._due(key):
+            self._estimator = self._factory(load_history(session))
+            self._key, self._model_id = key, None
+        return self._estimator
+
+    def _due(self, key: tuple[int, object]) -> bool:
+        """Refit on every close while the history is small, then each time it grew by a
+        quarter: the fits' total cost stays a small multiple of one fit."""
+        if key == self._key:
+            return False
+        fitted = self._key[0] if self._key else 0
+        return key[0] <= IN_MEMORY_EVERY_CLOSE or key[0] >= fitted * IN_MEMORY_GROWTH
+
+    def _load(self, session: Session, model_id: int) -> None:
+        row = session.get(EstimatorModelRow, model_id)
+        assert row is not None
+        self._estimator = CalibratedEstimator.from_dict(row.body)
+        self._model_id = model_id
+        self._applied = set()
+        self._applied_upto = self._fitted_upto = row.outcomes_upto
+
+    def _apply_outcomes(self, session: Session) -> None:
+        assert self._estimator is not None and self._model_id is not None
+        floor = self._applied_upto - _LATE_COMMIT_WINDOW
+        rows = session.execute(
+            select(CalibrationOutcomeRow, EstimateSnapshotRow)
+            .join(EstimateSnapshotRow, EstimateSnapshotRow.id == CalibrationOutcomeRow.snapshot_id)
+            .where(CalibrationOutcomeRow.id > max(floor, self._fitted_upto))
+            .order_by(CalibrationOutcomeRow.id)
+        ).all()
+        for outcome, snapshot in rows:
+            if outcome.id in self._applied:
+                continue
+            self._estimator.observe(
+                progress_from_dict(snapshot.progress),
+                InStockEstimate.from_dict(snapshot.estimate),
+                outcome.in_stock_at,
+                outcome.weight,
+            )
+            self._applied.add(outcome.id)
+            self._applied_upto = max(self._applied_upto, outcome.id)
+        self._applied = {i for i in self._applied if i > floor}
 
 
 def load_history(session: Session) -> list[ClosedShipment]:
+    """Every closed shipment with its quantities and tracking events, oldest close first."""
     totals = (
         select(
             ShipmentLineRow.shipment_id,
@@ -57,7 +149,125 @@ def load_history(session: Session) -> list[ClosedShipment]:
         select(ShipmentRow, totals.c.shipped, totals.c.received)
         .join(totals, totals.c.shipment_id == ShipmentRow.id)
         .where(ShipmentRow.status == "closed")
-        .order_by(ShipmentRow.closed_at)
+        .order_by(ShipmentRow.closed_at, ShipmentRow.id)
     ).all()
-    history = [closed_of(row, int(shipped), int(received)) for row, shipped, received in rows]
+    events: dict[str, list[TrackingEventRow]] = {}
+    for event in session.scalars(
+        select(TrackingEventRow)
+        .join(ShipmentRow, ShipmentRow.id == TrackingEventRow.shipment_id)
+        .where(ShipmentRow.status == "closed")
+    ):
+        events.setdefault(event.shipment_id, []).append(event)
+    history = [
+        closed_of(row, int(shipped), int(received), events.get(row.id, ()))
+        for row, shipped, received in rows
+    ]
     return [item for item in history if item is not None]
+
+
+def record_snapshot(
+    session: Session, shipment_id: str, progress: ShipmentProgress, estimate: InStockEstimate
+) -> None:
+    """Keep an estimate a promise may rest on, to score it once the shipment is in stock."""
+    session.add(
+        EstimateSnapshotRow(
+            shipment_id=shipment_id,
+            computed_at=estimate.computed_at,
+            progress=progress_to_dict(progress),
+            estimate=estimate.to_dict(),
+        )
+    )
+
+
+def record_outcomes(
+    session: Session, shipment_id: str, in_stock_at: datetime, now: datetime
+) -> int:
+    """The shipment came into stock: each of its k snapshots becomes an outcome of weight 1/k,
+    so a shipment counts once however many events it had. Returns k."""
+    snapshots = list(
+        session.scalars(
+            select(EstimateSnapshotRow.id).where(
+                EstimateSnapshotRow.shipment_id == shipment_id,
+                EstimateSnapshotRow.computed_at <= in_stock_at,
+            )
+        )
+    )
+    for snapshot_id in snapshots:
+        session.add(
+            CalibrationOutcomeRow(
+                snapshot_id=snapshot_id,
+                in_stock_at=in_stock_at,
+                weight=1.0 / len(snapshots),
+                recorded_at=now,
+            )
+        )
+    return len(snapshots)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    version: str
+    history_count: int
+    seconds: float
+    stored: bool  # False: nothing closed since the model in use was fitted
+
+
+def refit_model(
+    uow: UnitOfWork, clock: Callable[[], float], *, factory: EstimatorFactory = _fit
+) -> FitResult:
+    """Fit on every closed shipment and store the model as the one in use.
+
+    The history is read in one short transaction and the model stored in another;
+    the fit itself (tens of seconds on a large history) holds no lock. When no
+    shipment closed since the stored model was fitted, nothing is fitted.
+    """
+    with uow:
+        newest = uow.session.scalars(
+            select(EstimatorModelRow).order_by(EstimatorModelRow.id.desc()).limit(1)
+        ).first()
+        closed = int(
+            uow.session.scalar(
+                select(func.count()).select_from(ShipmentRow).where(ShipmentRow.status == "closed")
+            )
+            or 0
+        )
+        if newest is not None and newest.history_count == closed:
+            return FitResult(newest.version, newest.history_count, 0.0, stored=False)
+        history = load_history(uow.session)
+        outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
+    started = clock()
+    estimator = factory(history)
+    seconds = clock() - started
+    with uow:
+        uow.session.add(
+            EstimatorModelRow(
+                version=estimator.version,
+                fitted_at=uow.now(),
+                history_count=closed,  # those it saw; ones without in-stock time teach nothing
+                outcomes_upto=outcomes_upto,
+                body=estimator.to_dict(),
+            )
+        )
+        uow.commit()
+    return FitResult(estimator.version, closed, seconds, stored=True)
+
+
+def model_info(uow: UnitOfWork, estimators: EstimatorCache) -> dict[str, Any]:
+    """What model answers now: its version, when it was fitted, what it learned since."""
+    with uow:
+        row = uow.session.scalars(
+            select(EstimatorModelRow).order_by(EstimatorModelRow.id.desc()).limit(1)
+        ).first()
+        estimator = estimators.current(uow.session)
+        outcomes = uow.session.scalar(
+            select(func.count(CalibrationOutcomeRow.id)).where(
+                CalibrationOutcomeRow.id > (row.outcomes_upto if row else 0)
+            )
+        )
+        return {
+            "version": estimator.version,
+            "stored": row is not None,
+            "fitted_at": row.fitted_at.isoformat() if row else None,
+            "history_count": row.history_count if row else None,
+            "outcomes_since_fit": int(outcomes or 0),
+        }

@@ -21,7 +21,7 @@ from headstart.services.receiving_fill import fill_from_stock
 from headstart.services.repromising import cancel_order_row
 from headstart.services.sku_state import load_sku_state
 from headstart.services.views import order_view
-from headstart.store.tables import OrderRow, StockRow
+from headstart.store.tables import OrderRow, ProductRow, StockRow
 from headstart.store.uow import UnitOfWork
 
 OPEN_STATUSES = ("promised", "allocated")
@@ -200,10 +200,16 @@ def confirm_delay(uow: UnitOfWork, order_id: str, placed_by: str | None) -> dict
                 subject=f"You kept order {order.id}",
                 body=f"Thank you: order {order.id} stays open with its revised date.",
                 dedupe_key=f"delay_confirmed:{order.id}:{order.slips}",
-                payload={"order_id": order.id},
+                payload={"seller_id": _seller_of(uow, order.sku), "order_id": order.id},
             ),
             uow.now(),
         )
         view = order_view(uow.session, order)
         uow.commit()
         return view
+
+
+def _seller_of(uow: UnitOfWork, sku: str) -> str:
+    product = uow.session.get(ProductRow, sku)
+    assert product is not None  # an order's SKU is a foreign key
+    return product.seller_id

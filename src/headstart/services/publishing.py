@@ -32,5 +32,9 @@ def publish_if_changed(session: Session, state: SkuState, policy: Policy, now: d
     product.updated_at = now
     inputs = quote(state.supply(), 1, "", policy, now).inputs
     session.add(OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs))
-    enqueue(session, offer_changed(product.sku, summary, product.offer_seq), now)
+    enqueue(
+        session,
+        offer_changed(product.sku, summary, product.offer_seq, seller_id=product.seller_id),
+        now,
+    )
     return True

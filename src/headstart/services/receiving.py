@@ -11,7 +11,8 @@ from sqlalchemy import select
 from headstart.domain import notifications
 from headstart.domain.errors import Conflict, InvalidRequest
 from headstart.domain.supply import learned_shrink
-from headstart.services.estimation import EstimatorCache
+from headstart.services.estimation import EstimatorCache, record_outcomes
+from headstart.services.fc_load import fc_loads
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
 from headstart.services.receiving_fill import fill_from_stock
@@ -73,6 +74,7 @@ def record_receipt(
         )
         if shipment.in_stock_at is None:
             shipment.in_stock_at = received_at  # the first units became sellable
+            record_outcomes(uow.session, shipment.id, received_at, now)  # calibration learns
         shipment.status = "receiving"
         allocated: list[str] = []
         for sku, quantity in sorted(lines):
@@ -83,7 +85,7 @@ def record_receipt(
             stock.sellable += quantity
             allocated.extend(order.id for order in fill_from_stock(uow.session, stock, now))
         estimator = estimators.current(uow.session)
-        reestimate(shipment, estimator, now)
+        reestimate(uow.session, shipment, estimator, now, fc_loads(uow.session, now))
         uow.session.flush()
         refresh_skus(
             uow,

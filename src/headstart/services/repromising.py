@@ -12,7 +12,7 @@ from headstart.domain.repromise import Cancel, Decision, Revise, WaitingOrder, p
 from headstart.services.outbox import enqueue
 from headstart.services.sku_state import SkuState
 from headstart.store.mappers import first_promise_of, promise_of
-from headstart.store.tables import OrderRevisionRow, OrderRow
+from headstart.store.tables import OrderRevisionRow, OrderRow, ProductRow
 
 CONSENT_MINIMUM = timedelta(hours=48)
 
@@ -95,6 +95,7 @@ def _revise(
             new,
             requires_consent=decision.requires_consent,
             seq=order.slips,
+            seller_id=state.product.seller_id,
         ),
         now,
     )
@@ -116,4 +117,9 @@ def cancel_order_row(
     session.add(
         OrderRevisionRow(order_id=order.id, at=now, reason=reason, old=old, new=None, inputs=inputs)
     )
-    enqueue(session, notifications.order_cancelled(order.id, order.buyer_ref, reason), now)
+    product = session.get(ProductRow, order.sku)
+    assert product is not None  # an order's SKU is a foreign key
+    notice = notifications.order_cancelled(
+        order.id, order.buyer_ref, reason, seller_id=product.seller_id
+    )
+    enqueue(session, notice, now)

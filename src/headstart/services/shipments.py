@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from headstart.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from headstart.domain.estimate import InStockEstimator
 from headstart.domain.supply import ELIGIBLE_PROGRAMS, participation
-from headstart.services.estimation import EstimatorCache
+from headstart.services.estimation import EstimatorCache, record_snapshot
+from headstart.services.fc_load import FcLoads, fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.sku_state import current_estimate
@@ -109,11 +111,29 @@ def line_skus(uow: UnitOfWork, shipment_id: str) -> list[str]:
     )
 
 
-def reestimate(shipment: ShipmentRow, estimator: InStockEstimator, now: datetime) -> None:
-    """R9/R12: a fresh estimate from what is known now, stored with its model version."""
+def reestimate(
+    session: Session,
+    shipment: ShipmentRow,
+    estimator: InStockEstimator,
+    now: datetime,
+    loads: FcLoads,
+    *,
+    snapshot: bool = False,
+) -> None:
+    """R9/R12: a fresh estimate from what is known now, stored with its model version.
+
+    ``snapshot`` keeps it for calibration too: on shipping and on each tracking
+    event, the instants the model is evaluated at (section 4); not on the
+    scheduler's re-estimates of silent shipments, which would weigh a slow
+    shipment by how long it was silent.
+    """
     if shipment.shipped_at is None or shipment.status in ("closed", "cancelled"):
         return
-    shipment.estimate = estimator.estimate(progress_of(shipment), now).to_dict()
+    progress = progress_of(shipment, loads.get(shipment.destination_fc, (0, 0)))
+    estimate = estimator.estimate(progress, now)
+    shipment.estimate = estimate.to_dict()
+    if snapshot and shipment.in_stock_at is None:
+        record_snapshot(session, shipment.id, progress, estimate)
 
 
 def ship_shipment(
@@ -135,7 +155,9 @@ def ship_shipment(
         shipment.status = "shipped"
         shipment.shipped_at = shipped_at
         estimator = estimators.current(uow.session)
-        reestimate(shipment, estimator, now)
+        reestimate(
+            uow.session, shipment, estimator, now, fc_loads(uow.session, now), snapshot=True
+        )
         uow.session.flush()
         refresh_skus(
             uow,

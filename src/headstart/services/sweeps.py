@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from headstart.services.estimation import EstimatorCache
+from headstart.services.fc_load import fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.repromising import cancel_order_row
@@ -36,8 +37,9 @@ def run_sweeps(uow: UnitOfWork, estimators: EstimatorCache) -> dict[str, Any]:
         shipments = list(
             uow.session.scalars(select(ShipmentRow).where(ShipmentRow.status.in_(IN_FLIGHT)))
         )
+        loads = fc_loads(uow.session, now)
         for shipment in shipments:
-            reestimate(shipment, estimator, now)  # R12: silence is information too
+            reestimate(uow.session, shipment, estimator, now, loads)  # R12: silence informs too
         uow.session.flush()
         skus = set(
             uow.session.scalars(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from headstart.domain.errors import NotFound
 from headstart.services.estimation import EstimatorCache
+from headstart.services.fc_load import fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.reported_time import ensure_not_future
@@ -113,9 +114,12 @@ def ingest_events(
         uow.session.flush()
         if touched:
             estimator = estimators.current(uow.session)
+            loads = fc_loads(uow.session, now)
             skus: list[str] = []
             for shipment_id in sorted(touched):
-                reestimate(shipments[shipment_id], estimator, now)
+                reestimate(
+                    uow.session, shipments[shipment_id], estimator, now, loads, snapshot=True
+                )
                 skus.extend(line_skus(uow, shipment_id))
             uow.session.flush()
             refresh_skus(
@@ -135,6 +139,9 @@ def apply_event(shipment: ShipmentRow, event: TrackingEvent, *, is_latest: bool)
     shipment.tracking_validated = True  # a carrier reported on these ids (R2a)
     if event.carrier_eta is not None and is_latest:
         shipment.carrier_eta = event.carrier_eta
+    if event.carrier_eta is not None and shipment.first_carrier_eta is None:
+        shipment.first_carrier_eta = event.carrier_eta
+    record_milestone(shipment, event)
     if event.type == "exception":
         shipment.status = "exception"
         shipment.exception_reason = event.reason or "exception"
@@ -155,3 +162,14 @@ def apply_event(shipment: ShipmentRow, event: TrackingEvent, *, is_latest: bool)
     ):
         shipment.last_milestone = event.type
         shipment.last_milestone_at = event.occurred_at
+
+
+def record_milestone(shipment: ShipmentRow, event: TrackingEvent) -> None:
+    """Keep the first instant each milestone was reached (the model's stage, section 4)."""
+    if event.type in NOT_MILESTONES:
+        return
+    reached = dict(shipment.milestones or {})
+    first = reached.get(event.type)
+    if first is None or event.occurred_at < datetime.fromisoformat(first):
+        reached[event.type] = event.occurred_at.isoformat()
+        shipment.milestones = reached  # a new dict, so the JSON column is seen as changed

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from collections.abc import Sequence
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from headstart.domain.calendar import FulfillmentCenter
 from headstart.domain.enrollment import Enrollment
-from headstart.domain.estimate import ClosedShipment, InStockEstimate, ShipmentProgress
+from headstart.domain.estimate import (
+    ClosedShipment,
+    HistoryEvent,
+    InStockEstimate,
+    ShipmentProgress,
+)
+from headstart.domain.estimate.progress import MILESTONES
 from headstart.domain.promise import Promise
 from headstart.domain.supply import ShipmentFacts
-from headstart.store.tables import FulfillmentCenterRow, OrderRow, SellerRow, ShipmentRow
+from headstart.store.tables import (
+    FulfillmentCenterRow,
+    OrderRow,
+    SellerRow,
+    ShipmentRow,
+    TrackingEventRow,
+)
 
 
 def fc_from_row(row: FulfillmentCenterRow) -> FulfillmentCenter:
@@ -45,8 +59,17 @@ def facts_of(shipment: ShipmentRow) -> ShipmentFacts:
     )
 
 
-def progress_of(shipment: ShipmentRow) -> ShipmentProgress:
+def progress_of(shipment: ShipmentRow, load: tuple[int, int] | None = None) -> ShipmentProgress:
+    """What the estimator is told about ``shipment``; ``load`` is its FC's (backlog,
+    deliveries in the last 7 days) now, when the caller counted it."""
     assert shipment.shipped_at is not None
+    milestones = shipment.milestones or {}
+    reached = tuple(
+        sorted(
+            ((name, datetime.fromisoformat(at)) for name, at in milestones.items()),
+            key=lambda item: item[1],
+        )
+    )
     return ShipmentProgress(
         mode=shipment.mode,
         carrier_program=shipment.carrier_program,
@@ -58,10 +81,73 @@ def progress_of(shipment: ShipmentRow) -> ShipmentProgress:
         carrier_eta=shipment.carrier_eta,
         delivered_at=shipment.delivered_at,
         tracking_validated=shipment.tracking_validated,
+        milestones_reached=reached,
+        fc_backlog=load[0] if load is not None else None,
+        fc_deliveries_7d=load[1] if load is not None else None,
+        carrier=shipment.carrier,
+        first_carrier_eta=shipment.first_carrier_eta,
     )
 
 
-def closed_of(shipment: ShipmentRow, shipped: int, received: int) -> ClosedShipment | None:
+def progress_to_dict(progress: ShipmentProgress) -> dict[str, Any]:
+    """A snapshot of ``progress`` as JSON, so a later outcome can be scored against it."""
+
+    def instant(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "mode": progress.mode,
+        "carrier_program": progress.carrier_program,
+        "origin": progress.origin,
+        "destination_fc": progress.destination_fc,
+        "shipped_at": instant(progress.shipped_at),
+        "last_milestone": progress.last_milestone,
+        "last_milestone_at": instant(progress.last_milestone_at),
+        "carrier_eta": instant(progress.carrier_eta),
+        "delivered_at": instant(progress.delivered_at),
+        "tracking_validated": progress.tracking_validated,
+        "milestones_reached": [[name, at.isoformat()] for name, at in progress.milestones_reached],
+        "fc_backlog": progress.fc_backlog,
+        "fc_deliveries_7d": progress.fc_deliveries_7d,
+        "carrier": progress.carrier,
+        "first_carrier_eta": instant(progress.first_carrier_eta),
+    }
+
+
+def progress_from_dict(data: dict[str, Any]) -> ShipmentProgress:
+    def instant(name: str) -> datetime | None:
+        value = data.get(name)
+        return datetime.fromisoformat(value) if value is not None else None
+
+    shipped_at = instant("shipped_at")
+    assert shipped_at is not None
+    return ShipmentProgress(
+        mode=data["mode"],
+        carrier_program=data["carrier_program"],
+        origin=data["origin"],
+        destination_fc=data["destination_fc"],
+        shipped_at=shipped_at,
+        last_milestone=data["last_milestone"],
+        last_milestone_at=instant("last_milestone_at"),
+        carrier_eta=instant("carrier_eta"),
+        delivered_at=instant("delivered_at"),
+        tracking_validated=data["tracking_validated"],
+        milestones_reached=tuple(
+            (name, datetime.fromisoformat(at)) for name, at in data["milestones_reached"]
+        ),
+        fc_backlog=data["fc_backlog"],
+        fc_deliveries_7d=data["fc_deliveries_7d"],
+        carrier=data["carrier"],
+        first_carrier_eta=instant("first_carrier_eta"),
+    )
+
+
+def closed_of(
+    shipment: ShipmentRow,
+    shipped: int,
+    received: int,
+    events: Sequence[TrackingEventRow] = (),
+) -> ClosedShipment | None:
     """A closed shipment as history, when it has the instants the estimator learns from."""
     if shipment.shipped_at is None or shipment.in_stock_at is None:
         return None
@@ -80,6 +166,14 @@ def closed_of(shipment: ShipmentRow, shipped: int, received: int) -> ClosedShipm
         in_stock_at=shipment.in_stock_at,
         quantity_shipped=shipped,
         quantity_received=received,
+        shipment_id=shipment.id,
+        carrier=shipment.carrier,
+        created_at=shipment.created_at,
+        events=tuple(
+            HistoryEvent(type=e.type, occurred_at=e.occurred_at, carrier_eta=e.carrier_eta)
+            for e in sorted(events, key=lambda e: e.occurred_at)
+            if e.type in MILESTONES
+        ),
     )
 
 

@@ -109,6 +109,10 @@ class ShipmentRow(Base):
     in_stock_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     estimate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the milestone model conditions on (section 4): each milestone's first instant,
+    # and the carrier's first ETA (how far the latest one slipped from it).
+    milestones: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    first_carrier_eta: Mapped[datetime | None]
 
 
 class ShipmentLineRow(Base):
@@ -191,11 +195,53 @@ class OutboxRow(Base):
     body: Mapped[str] = mapped_column(String)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
+    # pending → delivered | failed | unrouted (no channel reaches anyone); rows are never deleted
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)  # summed over its deliveries
     last_error: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]  # when its last delivery succeeded
+    routed_at: Mapped[datetime | None]  # when the sender split it into deliveries
+
+
+class WebhookRow(Base):
+    """A receiver of notifications (R15, R16); soft-deleted so past deliveries keep their target."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str] | None] = mapped_column(JSON)  # None: every event of its scope
+    scope: Mapped[str] = mapped_column(String(16))  # all | storefront | seller
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"), index=True)
+    # HMAC-SHA256 signing key shared with the receiver: stored as issued, since it must sign.
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class DeliveryRow(Base):
+    """One notification on one channel to one target, retried on its own (R15)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "channel", "target"),
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook | nats
+    target: Mapped[str] = mapped_column(String(2048))  # address, webhook id or subject
+    webhook_id: Mapped[str | None] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    # A sender's lease on the row: after it passes (a crashed sender) another may send.
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String)
+    transport: Mapped[str | None] = mapped_column(String(16))  # smtp, maildir, http, nats, ...
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
 
 
 class OfferDecisionRow(Base):
@@ -215,3 +261,38 @@ class SettingRow(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EstimatorModelRow(Base):
+    """A fitted in-stock model (section 4), versioned; the newest row is the one in use."""
+
+    __tablename__ = "estimator_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(120))
+    fitted_at: Mapped[datetime]
+    history_count: Mapped[int]
+    # Outcomes up to this id were in the history it was fitted on; later ones calibrate it.
+    outcomes_upto: Mapped[int] = mapped_column(default=0)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EstimateSnapshotRow(Base):
+    """An estimate a promise could rest on, with what the model was told (for calibration)."""
+
+    __tablename__ = "estimate_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    computed_at: Mapped[datetime]
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON)
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CalibrationOutcomeRow(Base):
+    """A snapshot's outcome, known once its shipment came into stock; appended, never changed."""
+
+    __tablename__ = "calibration_outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("estimate_snapshots.id"), unique=True)
+    in_stock_at: Mapped[datetime]
+    weight: Mapped[float]
+    recorded_at: Mapped[datetime]

@@ -32,7 +32,9 @@ def test_r1_opt_out_confirmation_states_t_c_plus_72h() -> None:
 
 
 def test_r9a_delay_notice_states_the_new_date_and_the_one_step_cancel_path() -> None:
-    note = delay_notice("ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1)
+    note = delay_notice(
+        "ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1, seller_id="seller-1"
+    )
 
     assert note.recipient == "buyer:buyer-9"
     assert "2025-06-11" in note.body
@@ -45,28 +47,40 @@ def test_r9a_delay_notice_states_the_new_date_and_the_one_step_cancel_path() -> 
 
 
 def test_r9a_delay_notice_needing_consent_says_silence_cancels() -> None:
-    note = delay_notice("ord-7", "buyer-9", OLD, NEW, requires_consent=True, seq=2)
+    note = delay_notice(
+        "ord-7", "buyer-9", OLD, NEW, requires_consent=True, seq=2, seller_id="seller-1"
+    )
 
     assert "without your confirmation it will be cancelled and fully refunded" in note.body
     assert note.payload["requires_consent"] is True
 
 
 def test_r15_each_delay_of_an_order_is_recorded_once_under_its_own_key() -> None:
-    first = delay_notice("ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1)
-    again = delay_notice("ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1)
-    second = delay_notice("ord-7", "buyer-9", NEW, NEW, requires_consent=True, seq=2)
+    first = delay_notice(
+        "ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1, seller_id="seller-1"
+    )
+    again = delay_notice(
+        "ord-7", "buyer-9", OLD, NEW, requires_consent=False, seq=1, seller_id="seller-1"
+    )
+    second = delay_notice(
+        "ord-7", "buyer-9", NEW, NEW, requires_consent=True, seq=2, seller_id="seller-1"
+    )
 
     assert first.dedupe_key == again.dedupe_key == "delay:ord-7:1"
     assert second.dedupe_key == "delay:ord-7:2"
 
 
 def test_r10_cancellation_tells_the_buyer_the_reason_and_the_refund() -> None:
-    note = order_cancelled("ord-7", "buyer-9", "max_slip_exceeded")
+    note = order_cancelled("ord-7", "buyer-9", "max_slip_exceeded", seller_id="seller-1")
 
     assert note.recipient == "buyer:buyer-9"
     assert "max_slip_exceeded" in note.body
     assert "refunded in full" in note.body
-    assert note.payload == {"order_id": "ord-7", "reason": "max_slip_exceeded"}
+    assert note.payload == {
+        "seller_id": "seller-1",
+        "order_id": "ord-7",
+        "reason": "max_slip_exceeded",
+    }
 
 
 def test_r11_short_receipt_lists_each_sku_shortfall() -> None:
@@ -77,7 +91,7 @@ def test_r11_short_receipt_lists_each_sku_shortfall() -> None:
 
 
 def test_r16_offer_change_goes_to_the_storefront() -> None:
-    note = offer_changed("SKU-1", {"buyable": False}, seq=3)
+    note = offer_changed("SKU-1", {"buyable": False}, seq=3, seller_id="seller-1")
 
     assert (note.recipient, note.dedupe_key) == ("storefront", "offer:SKU-1:3")
-    assert note.payload == {"sku": "SKU-1", "offer": {"buyable": False}}
+    assert note.payload == {"seller_id": "seller-1", "sku": "SKU-1", "offer": {"buyable": False}}

@@ -1,0 +1,1 @@
+"""Long-running workers: the tracking-event consumer, the scheduler and the outbox sender."""

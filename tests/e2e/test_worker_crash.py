@@ -1,0 +1,245 @@
+"""``headstart worker`` killed mid-stream and restarted: nothing lost, nothing applied twice.
+
+A real worker subprocess on a SQLite file consumes 10,000 tracking events published to real
+NATS JetStream (acknowledged publishes). It is killed with SIGKILL while it applies them,
+restarted, and finally stopped with SIGTERM. Every event must be recorded exactly once and
+every shipment must stand where its newest event put it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from fastapi.testclient import TestClient
+
+from headstart.api.app import create_app
+from headstart.bootstrap import build_runtime
+from headstart.config import Settings
+from headstart.workers.tracking_streams import Topology
+from tests.nats_server import (
+    consumer_backlog,
+    dead_letters,
+    delete_streams,
+    nats_test_url,
+    unique_topology,
+)
+from tests.support import OPERATOR_KEY, T0, Market
+
+pytestmark = [pytest.mark.e2e, pytest.mark.nats, pytest.mark.slow, pytest.mark.timeout(300)]
+
+START = datetime.fromisoformat(T0)
+SHIPMENTS = 20
+EVENTS_PER_SHIPMENT = 500  # 10,000 events in all
+STARTUP_SECONDS = 30.0
+DRAIN_SECONDS = 180.0
+READY = "tracking_consumer_started"
+
+
+class WorkerProcess:
+    """One ``headstart worker`` subprocess; its log accumulates over restarts."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until it consumes (its log says so once more than before)."""
+        ready_before = self.log().count(READY)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "headstart.cli", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while self.log().count(READY) == ready_before:
+            assert self.process.poll() is None, f"the worker exited:\n{self.log()}"
+            assert time.monotonic() < deadline, f"the worker did not start:\n{self.log()}"
+            time.sleep(0.1)
+
+    def stop(self, sig: signal.Signals) -> int:
+        process, self.process = self.process, None
+        assert process is not None
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def topology() -> Iterator[Topology]:
+    topology = unique_topology()
+    yield topology
+    asyncio.run(delete_streams(topology))
+
+
+def shipment_ids() -> list[str]:
+    return [f"SHIP-{n:02d}" for n in range(SHIPMENTS)]
+
+
+def build_marketplace(database_url: str) -> None:
+    """SHIPMENTS parcel shipments of one seller, each with a head-start order waiting on it."""
+    runtime = build_runtime(
+        Settings(database_url=database_url, operator_key=OPERATOR_KEY, sandbox=True)
+    )
+    try:
+        with TestClient(create_app(runtime)) as client:
+            market = Market(client)
+            market.set_clock(T0)
+            market.add_fc("LAX1", "America/Los_Angeles", region="us-west")
+            market.add_storefront()
+            seller = market.add_seller()
+            for n, shipment in enumerate(shipment_ids()):
+                sku = f"SKU-{n:02d}"
+                market.add_product(seller, sku)
+                market.add_shipment(seller, shipment, {sku: 50}, shipped_at=T0)
+                assert market.order(sku).status_code == 201
+            market.set_clock(START + timedelta(days=1))  # every event below lies in the past
+    finally:
+        runtime.engine.dispose()
+
+
+def tracking_event(shipment: str, step: int) -> dict[str, Any]:
+    last = EVENTS_PER_SHIPMENT - 1
+    kind = "departed_origin" if step == 0 else "delivered" if step == last else "in_transit"
+    return {
+        "event_id": f"{shipment}-{step:04d}",
+        "shipment_id": shipment,
+        "type": kind,
+        "occurred_at": (START + timedelta(minutes=step)).isoformat(),
+    }
+
+
+def all_events() -> list[dict[str, Any]]:
+    """Interleaved across shipments, as carriers' feeds arrive."""
+    return [
+        tracking_event(shipment, step)
+        for step in range(EVENTS_PER_SHIPMENT)
+        for shipment in shipment_ids()
+    ]
+
+
+async def publish(topology: Topology, events: list[dict[str, Any]]) -> None:
+    connection = await nats.connect(nats_test_url())
+    try:
+        js = connection.jetstream()
+        for start in range(0, len(events), 1000):
+            for item in events[start : start + 1000]:
+                await js.publish_async(topology.tracking_subject("LAX1"), json.dumps(item).encode())
+            await js.publish_async_completed()  # every publish acknowledged by JetStream
+    finally:
+        await connection.close()
+
+
+async def backlog_and_dead_letters(topology: Topology) -> tuple[tuple[int, int], list[Any]]:
+    connection = await nats.connect(nats_test_url())
+    try:
+        js = connection.jetstream()
+        return await consumer_backlog(js, topology), await dead_letters(js, topology)
+    finally:
+        await connection.close()
+
+
+def recorded(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("SELECT count(*) FROM tracking_events").fetchone()[0])
+
+
+def wait_until(condition: Any, seconds: float, what: str, worker: WorkerProcess) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert worker.process is None or worker.process.poll() is None, worker.log()
+        assert time.monotonic() < deadline, f"{what} not reached in {seconds}s:\n{worker.log()}"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_stream_and_restarted_loses_no_event_and_applies_none_twice(
+    tmp_path: Path, topology: Topology
+) -> None:
+    # given a marketplace on a SQLite file and a worker consuming the test's own stream
+    database = tmp_path / "headstart.db"
+    build_marketplace(f"sqlite:///{database}")
+    env = {
+        **os.environ,
+        "HEADSTART_DATABASE_URL": f"sqlite:///{database}",
+        "HEADSTART_SANDBOX": "1",
+        "HEADSTART_NATS_URL": nats_test_url(),
+        "HEADSTART_NATS_STREAM": topology.stream,
+        "HEADSTART_NATS_DEAD_LETTER_STREAM": topology.dead_letter_stream,
+        "HEADSTART_NATS_SUBJECT_PREFIX": topology.prefix,
+        "HEADSTART_NATS_DURABLE": topology.durable,
+        "HEADSTART_TRACKING_ACK_WAIT_SECONDS": "3",  # the killed worker's batch comes back soon
+        "HEADSTART_SCHEDULER_INTERVAL_SECONDS": "3600",
+    }
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    events = all_events()
+    assert len(events) == 10_000
+    worker.start()
+
+    # when half the events are published and the worker is killed while applying them
+    asyncio.run(publish(topology, events[:5000]))
+    wait_until(lambda: recorded(database) >= 2000, DRAIN_SECONDS, "2,000 events", worker)
+    assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
+    killed_at = recorded(database)
+    assert killed_at < 10_000
+
+    # ... and the rest are published while it is down, then it is restarted
+    asyncio.run(publish(topology, events[5000:]))
+    worker.start()
+    wait_until(lambda: recorded(database) == 10_000, DRAIN_SECONDS, "all 10,000 events", worker)
+    wait_until(
+        lambda: asyncio.run(backlog_and_dead_letters(topology))[0] == (0, 0),
+        30.0,
+        "an empty backlog",
+        worker,
+    )
+    exit_code = worker.stop(signal.SIGTERM)
+
+    # then every event is recorded exactly once, none dead-lettered, the worker stopped cleanly
+    assert exit_code == 0, worker.log()
+    assert "worker_stopped" in worker.log()
+    _, letters = asyncio.run(backlog_and_dead_letters(topology))
+    assert letters == []
+    with sqlite3.connect(database) as connection:
+        count, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM tracking_events"
+        ).fetchone()
+        assert (count, distinct) == (10_000, 10_000)
+        assert {row[0] for row in connection.execute("SELECT event_id FROM tracking_events")} == {
+            item["event_id"] for item in events
+        }
+        # ... and each shipment stands where its newest event put it
+        last = START + timedelta(minutes=EVENTS_PER_SHIPMENT - 1)
+        rows = connection.execute(
+            "SELECT id, status, last_milestone, last_milestone_at, delivered_at FROM shipments"
+        ).fetchall()
+    assert len(rows) == SHIPMENTS
+    for shipment, status, milestone, milestone_at, delivered_at in rows:
+        assert (status, milestone) == ("delivered", "delivered"), shipment
+        assert datetime.fromisoformat(milestone_at).replace(tzinfo=None) == last.replace(
+            tzinfo=None
+        )
+        assert delivered_at is not None
