@@ -54,6 +54,12 @@ demo: install
 test: install
 	$(call pytest_tier,tests/unit,no)
 	$(call pytest_tier,tests/integration,yes)
+	$(call header,chromium for the browser tests)
+	@# Playwright cannot download a browser here: the e2e tier drives Debian's chromium.
+	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed"; else \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
 	$(call pytest_tier,tests/e2e,yes)
 
 lint: install

@@ -102,6 +102,11 @@ def demo(
     console.print(f"storefront key:  {keys.storefront}")
     for seller_id, key in keys.sellers.items():
         console.print(f"seller {seller_id}: {key}")
+    console.print(
+        f"\nPages (sign in with a key above): shop {base}/shop, seller {base}/seller, "
+        f"operator {base}/operator",
+        soft_wrap=True,
+    )
     console.print("\nTry:", style="bold")
     console.print(
         f"  curl -s '{base}/v1/offers/{keys.head_start_sku}?region=us-west'", soft_wrap=True

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_048_576, description="Larger request bodies get 413")
     db_pool_size: int = Field(10, description="PostgreSQL connections kept per process")
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="A web sign-in lasts this long (issue 5)"
+    )
     # The outbox sender (issue 4, R15): e-mail, webhooks, offer events to NATS.
     smtp_url: str | None = Field(
         None,

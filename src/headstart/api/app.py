@@ -23,6 +23,7 @@ from headstart.api.routers import (
     webhooks,
 )
 from headstart.bootstrap import Runtime
+from headstart.web import install_web
 from headstart.workers.runner import in_process_worker
 
 
@@ -55,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(module.router)
     if runtime.settings.sandbox:
         app.include_router(operations.sandbox_router)
+    install_web(app)  # the pages of issue 5, served by the same app
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:

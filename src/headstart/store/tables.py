@@ -296,3 +296,21 @@ class CalibrationOutcomeRow(Base):
     in_stock_at: Mapped[datetime]
     weight: Mapped[float]
     recorded_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser (issue 5): the API key's principal, behind an opaque cookie.
+
+    Only the SHA-256 of the cookie's token is stored, like API keys; the CSRF token
+    every form of the session must carry is stored as issued, since pages show it.
+    """
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    principal_id: Mapped[str] = mapped_column(String(64))
+    seller_id: Mapped[str | None] = mapped_column(String(40))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,1 @@
+"""One router per face: auth, seller, storefront, operator."""
