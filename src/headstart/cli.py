@@ -17,6 +17,7 @@ from headstart.api.app import create_app
 from headstart.bootstrap import build_runtime
 from headstart.commands import eta as eta_commands
 from headstart.commands import history as history_commands
+from headstart.commands import simulate as simulate_commands
 from headstart.config import Settings
 from headstart.domain.estimate import is_peak
 from headstart.workers.runner import configure_logging, nats_reachable, serve_worker
@@ -25,6 +26,7 @@ from headstart.workers.tracking_streams import Topology
 app = typer.Typer(help="Head Start: sell inventory that is still on its way to the warehouse.")
 app.add_typer(history_commands.app, name="history", help="Generate and check shipment histories.")
 app.add_typer(eta_commands.app, name="eta", help="Fit and evaluate the in-stock time model.")
+app.command(name="simulate")(simulate_commands.simulate)
 console = Console()
 
 
@@ -76,6 +78,10 @@ def demo(
         datetime | None,
         typer.Option(help="sandbox start instant (default: now, or next March 1 in peak season)"),
     ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(help="live simulation: simulated hours per real second (0: no simulation)"),
+    ] = 1.0,
 ) -> None:
     """A sandbox server on SQLite with a seeded marketplace, and keys and curls to try it."""
     from headstart.sim.demo_seed import seed
@@ -123,7 +129,22 @@ def demo(
         f"-H 'Authorization: Bearer {seller_key}'",
         soft_wrap=True,
     )
-    console.print(f"\nThe sandbox clock starts at {start_at.isoformat()} and runs in real time.")
+    pace = (
+        f"runs {speed:g} simulated hour(s) per real second (--speed)"
+        if speed > 0
+        else "runs in real time"
+    )
+    console.print(f"\nThe sandbox clock starts at {start_at.isoformat()} and {pace}.")
+    if speed > 0:
+        from headstart.services.sandbox import move_clock
+        from headstart.sim.market.live import start_live
+
+        move_clock(runtime.uow(), runtime.estimators, rate=speed * 3600)
+        start_live(runtime)
+        console.print(
+            "Live simulation: buyers, sellers, carriers and FC receiving move the marketplace.",
+            soft_wrap=True,
+        )
     console.print(
         f"The scheduler runs in-process every {settings.scheduler_interval_seconds:g} s "
         "(R9a consent window, R12 silent shipments, R9/R10 sweeps)."

@@ -26,7 +26,7 @@ def _wait_for_curls(process: subprocess.Popen[str], log: Path) -> list[str]:
     while time.monotonic() < deadline:
         text = log.read_text()
         curls = [line.strip() for line in text.splitlines() if line.strip().startswith("curl ")]
-        if len(curls) == 3 and "runs in real" in text:
+        if len(curls) == 3 and "The sandbox clock starts at" in text:
             return curls
         if process.poll() is not None:
             pytest.fail(f"headstart demo exited early:\n{text}")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from headstart.domain.notifications import offer_changed
 from headstart.domain.placement import availability_by_fc, quote
 from headstart.domain.policy import Policy
-from headstart.services.outbox import enqueue
+from headstart.services.outbox import OutboxBuffer, enqueue
 from headstart.services.sku_state import SkuState
 from headstart.store.tables import OfferDecisionRow
 
@@ -21,8 +21,16 @@ def offer_summary(state: SkuState, now: datetime) -> dict[str, object]:
     return {"buyable": bool(fcs), "source": source, "fcs": fcs}
 
 
-def publish_if_changed(session: Session, state: SkuState, policy: Policy, now: datetime) -> bool:
-    """Compare with the last published offer; on a change store the decision and emit R16."""
+def publish_if_changed(
+    session: Session,
+    state: SkuState,
+    policy: Policy,
+    now: datetime,
+    *,
+    outbox: OutboxBuffer | None = None,
+) -> bool:
+    """Compare with the last published offer; on a change store the decision and emit R16
+    (buffered in ``outbox`` when given, for the caller to write)."""
     summary = offer_summary(state, now)
     product = state.product
     if product.offer == summary:
@@ -32,9 +40,9 @@ def publish_if_changed(session: Session, state: SkuState, policy: Policy, now: d
     product.updated_at = now
     inputs = quote(state.supply(), 1, "", policy, now).inputs
     session.add(OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs))
-    enqueue(
-        session,
-        offer_changed(product.sku, summary, product.offer_seq, seller_id=product.seller_id),
-        now,
-    )
+    notice = offer_changed(product.sku, summary, product.offer_seq, seller_id=product.seller_id)
+    if outbox is None:
+        enqueue(session, notice, now)
+    else:
+        outbox.add(notice)
     return True

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from headstart.domain import notifications
+from headstart.domain.notifications import Notification
 from headstart.domain.policy import Policy
 from headstart.domain.repromise import Cancel, Decision, Revise, WaitingOrder, plan_repromise
-from headstart.services.outbox import enqueue
+from headstart.services.outbox import OutboxBuffer, enqueue
 from headstart.services.sku_state import SkuState
 from headstart.store.mappers import first_promise_of, promise_of
 from headstart.store.tables import OrderRevisionRow, OrderRow, ProductRow
@@ -18,9 +19,17 @@ CONSENT_MINIMUM = timedelta(hours=48)
 
 
 def repromise(
-    session: Session, state: SkuState, policy: Policy, now: datetime, reason: str
+    session: Session,
+    state: SkuState,
+    policy: Policy,
+    now: datetime,
+    reason: str,
+    *,
+    outbox: OutboxBuffer | None = None,
 ) -> list[Decision]:
-    """R9/R10: re-run the first-come-first-served pass for one SKU and apply it."""
+    """R9/R10: re-run the first-come-first-served pass for one SKU and apply it.
+
+    With ``outbox``, notices are buffered there for the caller to write; else enqueued."""
     if not state.waiting:
         return []
     orders = {order.id: order for order in state.waiting}
@@ -44,9 +53,9 @@ def repromise(
     for decision in decisions:
         order = orders[decision.order_id]
         if isinstance(decision, Revise):
-            _revise(session, order, decision, state, reason, inputs, now)
+            _revise(session, order, decision, state, reason, inputs, now, outbox)
         elif isinstance(decision, Cancel):
-            cancel_order_row(session, order, decision.reason, now, inputs)
+            cancel_order_row(session, order, decision.reason, now, inputs, outbox=outbox)
     state.waiting = [order for order in state.waiting if order.status == "promised"]
     return decisions
 
@@ -63,6 +72,7 @@ def _revise(
     reason: str,
     inputs: dict[str, object],
     now: datetime,
+    outbox: OutboxBuffer | None,
 ) -> None:
     new = decision.new
     order.promise = new.to_dict()
@@ -86,19 +96,16 @@ def _revise(
             inputs=inputs,
         )
     )
-    enqueue(
-        session,
-        notifications.delay_notice(
-            order.id,
-            order.buyer_ref,
-            decision.old,
-            new,
-            requires_consent=decision.requires_consent,
-            seq=order.slips,
-            seller_id=state.product.seller_id,
-        ),
-        now,
+    notice = notifications.delay_notice(
+        order.id,
+        order.buyer_ref,
+        decision.old,
+        new,
+        requires_consent=decision.requires_consent,
+        seq=order.slips,
+        seller_id=state.product.seller_id,
     )
+    _notify(session, notice, now, outbox)
 
 
 def cancel_order_row(
@@ -107,6 +114,8 @@ def cancel_order_row(
     reason: str,
     now: datetime,
     inputs: dict[str, object] | None = None,
+    *,
+    outbox: OutboxBuffer | None = None,
 ) -> None:
     """Cancel an order, record the revision and tell the buyer (R10, R15)."""
     old = dict(order.promise)
@@ -122,4 +131,13 @@ def cancel_order_row(
     notice = notifications.order_cancelled(
         order.id, order.buyer_ref, reason, seller_id=product.seller_id
     )
-    enqueue(session, notice, now)
+    _notify(session, notice, now, outbox)
+
+
+def _notify(
+    session: Session, notice: Notification, now: datetime, outbox: OutboxBuffer | None
+) -> None:
+    if outbox is None:
+        enqueue(session, notice, now)
+    else:
+        outbox.add(notice)

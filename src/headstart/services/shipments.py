@@ -155,9 +155,7 @@ def ship_shipment(
         shipment.status = "shipped"
         shipment.shipped_at = shipped_at
         estimator = estimators.current(uow.session)
-        reestimate(
-            uow.session, shipment, estimator, now, fc_loads(uow.session, now), snapshot=True
-        )
+        reestimate(uow.session, shipment, estimator, now, fc_loads(uow.session, now), snapshot=True)
         uow.session.flush()
         refresh_skus(
             uow,

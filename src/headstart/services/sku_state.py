@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from headstart.domain.placement import SkuAtFc, SkuSupply
 from headstart.domain.policy import Policy
 from headstart.domain.supply import (
     InboundLot,
+    Participation,
     build_lot,
     head_start_quantity,
     is_suppressed,
@@ -173,3 +175,137 @@ def recent_on_time(
 
 
 LATE_CANCELS = ("no_supply", "max_slip_exceeded", "short_close")
+
+
+@dataclass
+class SkuStates:
+    """``load_sku_state`` for many SKUs of one use case, from a handful of queries.
+
+    Stock, inbound lines and waiting orders of every SKU are read at once; each
+    shipment's estimate and participation are worked out once however many of the
+    SKUs it carries; R4's recent on-time record is read once per seller, again only
+    after ``forget_on_time`` (an order of that seller was cancelled meanwhile).
+    ``state(product)`` then equals what ``load_sku_state`` would return, as long as
+    only the SKU's own orders and offer changed since (what refreshing a SKU does).
+    """
+
+    session: Session
+    now: datetime
+    policy: Policy
+    estimator: InStockEstimator
+    fcs: dict[str, FulfillmentCenter]
+    sellers: dict[str, SellerRow]
+    stock: dict[str, dict[str, StockRow]]
+    lines: dict[str, list[tuple[ShipmentLineRow, ShipmentRow]]]
+    waiting: dict[str, list[OrderRow]]
+    _estimates: dict[str, InStockEstimate] = field(default_factory=dict)
+    _participation: dict[tuple[str, str], Participation] = field(default_factory=dict)
+    _on_time: dict[str, bool] = field(default_factory=dict)
+    _stale: bool = False  # orders changed since R4's record was last read
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        products: Sequence[ProductRow],
+        *,
+        now: datetime,
+        policy: Policy,
+        estimator: InStockEstimator,
+        fcs: dict[str, FulfillmentCenter],
+        stock: Iterable[StockRow] | None = None,
+    ) -> SkuStates:
+        skus = sorted({product.sku for product in products})
+        if stock is None:
+            stock = [
+                row
+                for part in _chunks(skus)
+                for row in session.scalars(select(StockRow).where(StockRow.sku.in_(part)))
+            ]
+        by_sku: dict[str, dict[str, StockRow]] = {}
+        for row in stock:
+            by_sku.setdefault(row.sku, {})[row.fc] = row
+        seller_ids = sorted({product.seller_id for product in products})
+        sellers = {
+            seller.id: seller
+            for seller in session.scalars(select(SellerRow).where(SellerRow.id.in_(seller_ids)))
+        }
+        lines: dict[str, list[tuple[ShipmentLineRow, ShipmentRow]]] = {}
+        waiting: dict[str, list[OrderRow]] = {}
+        for part in _chunks(skus):
+            for line, shipment in session.execute(
+                select(ShipmentLineRow, ShipmentRow)
+                .join(ShipmentRow, ShipmentRow.id == ShipmentLineRow.shipment_id)
+                .where(ShipmentLineRow.sku.in_(part))
+                .where(ShipmentRow.status.not_in(("closed", "working")))
+                .order_by(ShipmentRow.created_at, ShipmentRow.id)
+            ):
+                lines.setdefault(line.sku, []).append((line, shipment))
+            for order in session.scalars(
+                select(OrderRow)
+                .where(OrderRow.sku.in_(part), OrderRow.status == WAITING)
+                .order_by(OrderRow.seq)
+            ):
+                waiting.setdefault(order.sku, []).append(order)
+        return cls(session, now, policy, estimator, fcs, sellers, by_sku, lines, waiting)
+
+    def forget_on_time(self, seller_id: str) -> None:
+        self._on_time.pop(seller_id, None)
+        self._stale = True
+
+    def state(self, product: ProductRow) -> SkuState:
+        seller = self.sellers[product.seller_id]
+        enrollment = enrollment_of(seller)
+        shrink = shrink_of(seller)
+        lots: dict[str, list[InboundLot]] = {}
+        for line, shipment in self.lines.get(product.sku, ()):
+            fc = self.fcs.get(shipment.destination_fc)
+            if fc is None or shipment.shipped_at is None:
+                continue
+            taking_part = self._participation.get((shipment.id, seller.id))
+            if taking_part is None:
+                taking_part = participation(facts_of(shipment), enrollment, self.policy)
+                self._participation[(shipment.id, seller.id)] = taking_part
+            estimate = self._estimates.get(shipment.id)
+            if estimate is None:
+                estimate = current_estimate(shipment, self.estimator, self.now)
+                self._estimates[shipment.id] = estimate
+            lots.setdefault(fc.code, []).append(
+                build_lot(
+                    shipment_id=shipment.id,
+                    sku=product.sku,
+                    fc=fc,
+                    quantity=head_start_quantity(
+                        line.quantity_shipped, line.quantity_received, shrink
+                    ),
+                    participation=taking_part,
+                    estimate=estimate,
+                    policy=self.policy,
+                    now=self.now,
+                )
+            )
+        suppressed = self._on_time.get(product.seller_id)
+        if suppressed is None:
+            if self._stale:  # the caller may hold back autoflush: the query must see them
+                self.session.flush()
+                self._stale = False
+            suppressed = is_suppressed(
+                recent_on_time(self.session, product, self.fcs, self.policy), self.policy
+            )
+            self._on_time[product.seller_id] = suppressed
+        return SkuState(
+            product=product,
+            fcs=self.fcs,
+            stock=self.stock.get(product.sku, {}),
+            lots=lots,
+            waiting=list(self.waiting.get(product.sku, ())),
+            suppressed=suppressed,
+        )
+
+
+_CHUNK = 500  # values per IN list
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]

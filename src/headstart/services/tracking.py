@@ -14,8 +14,8 @@ from headstart.services.fc_load import fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.reported_time import ensure_not_future
-from headstart.services.shipments import line_skus, reestimate
-from headstart.store.tables import ShipmentRow, TrackingEventRow
+from headstart.services.shipments import reestimate
+from headstart.store.tables import ShipmentLineRow, ShipmentRow, TrackingEventRow
 from headstart.store.uow import UnitOfWork
 
 MOVING = frozenset(
@@ -115,13 +115,14 @@ def ingest_events(
         if touched:
             estimator = estimators.current(uow.session)
             loads = fc_loads(uow.session, now)
-            skus: list[str] = []
             for shipment_id in sorted(touched):
                 reestimate(
                     uow.session, shipments[shipment_id], estimator, now, loads, snapshot=True
                 )
-                skus.extend(line_skus(uow, shipment_id))
             uow.session.flush()
+            skus = uow.session.scalars(
+                select(ShipmentLineRow.sku).where(ShipmentLineRow.shipment_id.in_(touched))
+            ).all()
             refresh_skus(
                 uow,
                 skus,

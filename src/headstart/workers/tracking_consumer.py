@@ -131,7 +131,9 @@ class TrackingConsumer:
         assert self._subscription is not None, "start() first"
         try:
             messages = await self._subscription.fetch(self.batch_size, timeout=timeout)
-        except NatsTimeout:
+        except (NatsTimeout, TimeoutError):
+            # nats-py also ends an idle fetch with a bare asyncio TimeoutError (when the
+            # deadline passes between its two pull requests): nothing to fetch, not a failure.
             return BatchReport()
         if not messages:  # an expired pull request can also end with nothing
             return BatchReport()

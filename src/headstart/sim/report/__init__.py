@@ -1,0 +1,1 @@
+"""The simulator's report: what head start earned and what it cost, as JSON and HTML."""
