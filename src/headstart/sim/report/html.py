@@ -26,9 +26,10 @@ def line_chart(title: str, series: dict[str, Sequence[float]], colors: Sequence[
         _polyline(values, top, color)
         for values, color in zip(series.values(), colors, strict=False)
     )
-    legend = "".join(
-        f'<text x="{PAD + 200 * i}" y="16" fill="{color}">{html.escape(name)}</text>'
-        for i, (name, color) in enumerate(zip(series, colors, strict=False))
+    # An HTML legend under the chart: series names are long and would overlap in the SVG.
+    legend = " ".join(
+        f'<span style="color:{color}">&#9644; {html.escape(name)}</span>'
+        for name, color in zip(series, colors, strict=False)
     )
     axis = (
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" '
@@ -40,7 +41,7 @@ def line_chart(title: str, series: dict[str, Sequence[float]], colors: Sequence[
     return (
         f"<figure><figcaption>{html.escape(title)}</figcaption>"
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" role="img" '
-        f'aria-label="{html.escape(title)}">{legend}{axis}{lines}</svg></figure>'
+        f'aria-label="{html.escape(title)}">{axis}{lines}</svg><p>{legend}</p></figure>'
     )
 
 
