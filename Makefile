@@ -27,7 +27,7 @@ define pytest_tier
 	exit $$status
 endef
 
-.PHONY: help install demo test lint bench constraints clean
+.PHONY: help install demo test lint audit bench constraints clean
 
 help:
 	@echo "make install      create .venv and install Head Start with its dev tools (pinned)"
@@ -71,6 +71,10 @@ lint: install
 	$(BIN)/mypy src/headstart/domain src/headstart/services
 	$(call header,lint-imports)
 	$(BIN)/lint-imports
+
+audit: install
+	$(call header,pip-audit: known vulnerabilities in constraints.txt)
+	$(BIN)/python .ci/audit.py
 
 bench: install
 	$(call header,bench)

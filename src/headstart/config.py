@@ -16,6 +16,19 @@ class Settings(BaseSettings):
     operator_key: str | None = Field(
         None, description="Bearer key of the operator role; without it no operator can sign in"
     )
+    key_secret: str | None = Field(
+        None,
+        description=(
+            "Server secret API keys and session tokens are hashed with (HMAC-SHA256); "
+            "unset: one is generated per database and kept in it (set it in production)"
+        ),
+    )
+    auth_failure_limit: int = Field(
+        10, ge=1, description="Failed authentications allowed in a burst per client IP or key"
+    )
+    auth_failure_window_seconds: float = Field(
+        60.0, gt=0, description="A client's allowance of failed authentications refills in this"
+    )
     sandbox: bool = Field(
         False, description="Sandbox mode: the operator may set the clock (POST /v1/sandbox/clock)"
     )
@@ -43,6 +56,13 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Per webhook POST: connect and read timeout"
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description=(
+            "Allow webhook URLs on loopback, private, link-local or multicast addresses "
+            "(tests, a receiver on the same host); off: refused at registration and delivery"
+        ),
     )
     webhook_max_attempts: int = Field(
         12, ge=1, description="A webhook delivery is marked failed after this many attempts"

@@ -54,6 +54,12 @@ def settings(url: str, **overrides: Any) -> Settings:
             "operator_key": OPERATOR_KEY,
             "sandbox": True,
             "mail_dir": mail_dir,
+            # Fixed, so every app built over a test's database accepts its keys.
+            "key_secret": "test-key-secret",
+            # The outbox tests deliver webhooks to a receiver on 127.0.0.1.
+            "webhook_allow_private": True,
+            # The access matrix sends hundreds of bad keys; the limit has its own tests.
+            "auth_failure_limit": 1_000_000,
             **overrides,
         }
     )
@@ -85,6 +91,7 @@ def server(request: pytest.FixtureRequest) -> Server:
     server: Server = request.getfixturevalue(f"{request.param}_server")
     empty_database(server.runtime.engine)
     server.runtime.estimators = EstimatorCache()  # a model fitted on another test's history
+    server.runtime.auth_failures.clear()  # another test's 401s must not throttle this one
     return server
 
 

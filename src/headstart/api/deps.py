@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from headstart.bootstrap import Runtime
 from headstart.domain.errors import Forbidden, InvalidRequest, Unauthenticated
+from headstart.services.auth_failures import client_names
 from headstart.services.estimation import EstimatorCache
 from headstart.services.keys import OPERATOR, SELLER, STOREFRONT, Principal, authenticate
 from headstart.store.uow import UnitOfWork
@@ -43,12 +44,20 @@ Estimators = Annotated[EstimatorCache, Depends(get_estimators)]
 
 
 def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise Unauthenticated("send an API key: Authorization: Bearer <key>")
-    return authenticate(runtime.reader(), credentials.credentials, runtime.settings.operator_key)
+    key = credentials.credentials if credentials is not None else None
+    clients = client_names(request.client.host if request.client else None, key)
+    runtime.auth_failures.check(clients)  # 429 before the key is even looked at
+    try:
+        if not key:
+            raise Unauthenticated("send an API key: Authorization: Bearer <key>")
+        return authenticate(runtime.reader(), key, runtime.settings.operator_key)
+    except Unauthenticated:
+        runtime.auth_failures.record_failure(clients)
+        raise
 
 
 def require(*roles: str) -> Callable[..., Principal]:

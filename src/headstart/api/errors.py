@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from headstart.domain.errors import HeadStartError
+from headstart.domain.errors import HeadStartError, TooManyAttempts
 
 STATUS_OF_CODE = {
     "invalid_request": 422,
@@ -19,6 +19,7 @@ STATUS_OF_CODE = {
     "unavailable": 409,
     "forbidden": 403,
     "unauthenticated": 401,
+    "rate_limited": 429,
 }
 CODE_OF_STATUS = {
     400: "bad_request",
@@ -41,10 +42,23 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def headers_of(error: HeadStartError) -> dict[str, str] | None:
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(retry_after_of(error))}
+    if error.code == "unauthenticated":
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
+def retry_after_of(error: TooManyAttempts) -> int:
+    details = error.details if isinstance(error.details, dict) else {}
+    return int(details.get("retry_after_seconds", 60))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HeadStartError)
     async def _domain(_: Request, error: HeadStartError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else None
+        headers = headers_of(error)
         return error_response(
             STATUS_OF_CODE.get(error.code, 422), error.code, error.message, error.details, headers
         )

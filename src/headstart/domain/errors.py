@@ -46,3 +46,9 @@ class Forbidden(HeadStartError):
 
 class Unauthenticated(HeadStartError):
     code = "unauthenticated"
+
+
+class TooManyAttempts(HeadStartError):
+    """Too many failed authentications from this client; ``details`` says when to retry."""
+
+    code = "rate_limited"

@@ -31,7 +31,7 @@ def create_seller(uow: UnitOfWork, name: str, email: str) -> dict[str, Any]:
         )
         uow.session.add(seller)
         uow.session.flush()
-        key = issue_key(uow.session, SELLER, name, now, seller_id=seller.id)
+        key = issue_key(uow.session, uow.key_secret, SELLER, name, now, seller_id=seller.id)
         uow.commit()
         return {"seller_id": seller.id, "name": name, "email": email, "api_key": key}
 

@@ -1,14 +1,14 @@
 """Web sign-in (issue 5): an API key becomes a server-side session behind an opaque cookie.
 
-The cookie holds a random token; only its SHA-256 is stored, so a database dump
-signs nobody in. Each session has its own CSRF token, which every form carries.
+The cookie holds a random token; only its keyed digest is stored (the same
+HMAC-SHA256 as API keys), so a database dump signs nobody in. Each session has
+its own CSRF token, which every form carries.
 Sessions expire by the real clock, never the sandbox clock: moving sandbox time
 must not sign anyone out or keep anyone signed in.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete
 
 from headstart.domain.errors import InvalidRequest
-from headstart.services.keys import Principal, authenticate
+from headstart.services.keys import Principal, authenticate, digest_token
 from headstart.store.tables import WebSessionRow
 from headstart.store.uow import UnitOfWork
 
@@ -30,10 +30,6 @@ class WebSession:
     csrf_token: str
     time_zone: str
     expires_at: datetime
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def checked_time_zone(name: str) -> str:
@@ -64,7 +60,7 @@ def sign_in(
         # Expired sessions are swept here, the one place sessions are created.
         uow.session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
         row = WebSessionRow(
-            token_hash=_hash(token),
+            token_hash=digest_token(uow.key_secret, token),
             role=principal.role,
             principal_id=principal.id,
             seller_id=principal.seller_id,
@@ -90,7 +86,7 @@ def _session_of(row: WebSessionRow) -> WebSession:
 def find_session(uow: UnitOfWork, token: str) -> WebSession | None:
     """The live session of this cookie token; None when unknown or expired."""
     with uow:
-        row = uow.session.get(WebSessionRow, _hash(token))
+        row = uow.session.get(WebSessionRow, digest_token(uow.key_secret, token))
         if row is None or row.expires_at <= uow.real_now():
             return None
         return _session_of(row)
@@ -98,14 +94,18 @@ def find_session(uow: UnitOfWork, token: str) -> WebSession | None:
 
 def sign_out(uow: UnitOfWork, token: str) -> None:
     with uow:
-        uow.session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == _hash(token)))
+        uow.session.execute(
+            delete(WebSessionRow).where(
+                WebSessionRow.token_hash == digest_token(uow.key_secret, token)
+            )
+        )
         uow.commit()
 
 
 def set_time_zone(uow: UnitOfWork, token: str, time_zone: str) -> None:
     zone = checked_time_zone(time_zone)
     with uow:
-        row = uow.session.get(WebSessionRow, _hash(token))
+        row = uow.session.get(WebSessionRow, digest_token(uow.key_secret, token))
         if row is not None:
             row.time_zone = zone
             uow.commit()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from headstart.domain.delivery import SCOPE_ALL, SCOPE_EVENTS, SCOPE_SELLER
 from headstart.domain.errors import Forbidden, InvalidRequest, NotFound
 from headstart.services.keys import SELLER, Principal
+from headstart.services.webhook_targets import Resolve, check_webhook_url, resolve_host
 from headstart.store.tables import SellerRow, WebhookRow
 from headstart.store.uow import UnitOfWork
 
@@ -24,6 +25,9 @@ def register_webhook(
     url: str,
     events: list[str] | None = None,
     scope: str | None = None,
+    *,
+    allow_private: bool = False,
+    resolve: Resolve = resolve_host,
 ) -> dict[str, Any]:
     """A new webhook; the response is the only place its secret is ever shown."""
     if principal.role == SELLER:
@@ -38,6 +42,7 @@ def register_webhook(
             f"events not delivered to a {scope} webhook: {', '.join(unknown)}",
             {"events": unknown, "allowed": sorted(SCOPE_EVENTS[scope])},
         )
+    check_webhook_url(url, allow_private=allow_private, resolve=resolve)
     with uow:
         if seller_id is not None and uow.session.get(SellerRow, seller_id) is None:
             raise NotFound(f"seller {seller_id} not found")

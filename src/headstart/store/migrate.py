@@ -35,12 +35,17 @@ def find_migrations_dir() -> Path:
     )
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Run every pending migration on ``engine`` in one transaction."""
+def upgrade_to_head(engine: Engine, *, key_secret: str | None = None) -> None:
+    """Run every pending migration on ``engine`` in one transaction.
+
+    ``key_secret`` is the configured HEADSTART_KEY_SECRET (migration 0004 re-hashes
+    the stored keys with it); the Alembic command line reads the variable itself.
+    """
     config = Config()  # no ini file: the application's own logging stays as it is
     # ConfigParser interpolates '%', so a path containing one must be escaped.
     config.set_main_option("script_location", str(find_migrations_dir()).replace("%", "%%"))
     config.set_main_option("path_separator", "os")
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["key_secret"] = key_secret
         command.upgrade(config, "head")

@@ -56,7 +56,9 @@ class SellerRow(Base):
 
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
+    # HMAC-SHA256(server secret, SHA-256(key)), see services/keys.py (issue 7).
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))  # the key's public id (Principal.id)
     role: Mapped[str] = mapped_column(String(16))
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
     name: Mapped[str] = mapped_column(String(200))

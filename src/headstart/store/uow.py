@@ -42,9 +42,12 @@ class UnitOfWork:
         *,
         sandbox: bool = False,
         real_clock: RealClock = real_now,
+        key_secret: bytes = b"",
     ) -> None:
         self._factory = session_factory
         self.sandbox = sandbox
+        # API keys and session tokens are stored hashed with it (services/keys.py).
+        self.key_secret = key_secret
         self._real_clock = real_clock
 
     def __enter__(self) -> Self:

@@ -1,4 +1,9 @@
-"""Security headers on every page and static file (not on the JSON API or its /docs)."""
+"""Security headers on every page and static file, and the ones that make sense on JSON.
+
+Pages get the full set (CSP, framing, ...). The API and its /docs get only
+``nosniff`` and ``Referrer-Policy: no-referrer`` (issue 7): a JSON body is never
+rendered as a document, and /docs loads Swagger UI from a CDN that a CSP of
+ours would break."""
 
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ PAGE_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
+API_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/healthz")
 
 
@@ -35,16 +44,17 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope["path"]).startswith(API_PREFIXES):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        added = API_HEADERS if str(scope["path"]).startswith(API_PREFIXES) else PAGE_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [
                     *message.get("headers", []),
-                    *((name, value) for name, value in PAGE_HEADERS if name not in present),
+                    *((name, value) for name, value in added if name not in present),
                 ]
             await send(message)
 

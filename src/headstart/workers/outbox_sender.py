@@ -443,7 +443,10 @@ def build_outbox_sender(
         "mail": mail_transport(settings.smtp_url, settings.mail_dir),
         "mail_from": settings.mail_from,
         "renderer": MessageRenderer(settings.public_base_url),
-        "webhooks": WebhookClient(timeout=settings.webhook_timeout_seconds),
+        "webhooks": WebhookClient(
+            timeout=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private,
+        ),
         "offers": offers,
         "offer_subject_prefix": settings.nats_subject_prefix,
         "email_retry": RetryPolicy(max_attempts=settings.email_max_attempts),

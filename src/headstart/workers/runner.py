@@ -24,6 +24,7 @@ from nats.aio.client import Client as NATS
 
 from headstart.bootstrap import Runtime
 from headstart.config import Settings
+from headstart.log_redaction import redact_secrets
 from headstart.workers.offer_stream import NatsOfferPublisher
 from headstart.workers.outbox_sender import build_outbox_sender
 from headstart.workers.scheduler import Job, default_jobs, run_scheduler
@@ -214,11 +215,12 @@ def configure_logging(*, json: bool) -> None:
         )
     )
     processors: list[Any] = [
+        redact_secrets,  # issue 7: no keys or e-mail bodies in logs
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if json:
-        processors.append(structlog.processors.format_exc_info)
+        processors.extend([structlog.processors.format_exc_info, redact_secrets])
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 
 from headstart import __version__
+from headstart.domain.errors import InvalidRequest
+from headstart.services.webhook_targets import Resolve, check_webhook_url, resolve_host
 
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -73,8 +75,12 @@ class WebhookClient:
         timeout: float = 10.0,
         wall_clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
+        allow_private: bool = False,
+        resolve: Resolve = resolve_host,
     ) -> None:
         self._wall_clock = wall_clock
+        self._allow_private = allow_private
+        self._resolve = resolve
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # a redirect is a misconfigured URL, not a delivery
@@ -84,6 +90,11 @@ class WebhookClient:
 
     def post(self, url: str, secret: str, event_id: str, event_type: str, body: bytes) -> int:
         """POST one event; return the status of a 2xx answer, raise ``DeliveryFailed`` else."""
+        # Checked again now, not only at registration: the name may point elsewhere today.
+        try:
+            check_webhook_url(url, allow_private=self._allow_private, resolve=self._resolve)
+        except InvalidRequest as error:
+            raise DeliveryFailed(f"refused: {error.message}") from error
         # The timestamp is the real wall clock, not the sandbox clock: receivers compare
         # it with their own clock to refuse replays.
         timestamp = int(self._wall_clock())

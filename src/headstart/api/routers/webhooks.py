@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from headstart.api.deps import Reader, SellerOrOperator, Uow
+from headstart.api.deps import Reader, RuntimeDep, SellerOrOperator, Uow
 from headstart.api.schemas import Code, WebhookIn
 from headstart.services import webhooks
 
@@ -14,10 +14,20 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks (R15, R16)"])
 
 
 @router.post("", status_code=201)
-def register_webhook(body: WebhookIn, uow: Uow, principal: SellerOrOperator) -> dict[str, Any]:
+def register_webhook(
+    body: WebhookIn, uow: Uow, principal: SellerOrOperator, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Returns the signing secret once: deliveries carry
-    ``Headstart-Signature: v1=hex(HMAC-SHA256(secret, f"{timestamp}.{body}"))``."""
-    return webhooks.register_webhook(uow, principal, str(body.url), body.events, body.scope)
+    ``Headstart-Signature: v1=hex(HMAC-SHA256(secret, f"{timestamp}.{body}"))``.
+    URLs resolving to loopback, private, link-local or multicast addresses get 422."""
+    return webhooks.register_webhook(
+        uow,
+        principal,
+        str(body.url),
+        body.events,
+        body.scope,
+        allow_private=runtime.settings.webhook_allow_private,
+    )
 
 
 @router.get("")

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from headstart.domain.errors import InvalidRequest, Unauthenticated
+from headstart.api.errors import retry_after_of
+from headstart.domain.errors import InvalidRequest, TooManyAttempts, Unauthenticated
 from headstart.services import web_sessions
+from headstart.services.auth_failures import client_names
 from headstart.services.keys import OPERATOR, SELLER, STOREFRONT
 from headstart.web.pages import (
     SESSION_COOKIE,
@@ -43,6 +45,21 @@ def sign_in(request: Request, form: FormFields) -> Response:
     key = form.get("api_key", "").strip()
     zone = form.get("time_zone", "") or web_sessions.DEFAULT_TIME_ZONE
     next_path = form.get("next", "")
+    clients = client_names(request.client.host if request.client else None, key)
+    try:
+        runtime.auth_failures.check(clients)
+    except TooManyAttempts as error:
+        response = render(
+            request,
+            "sign_in.html",
+            429,
+            next=safe_next(next_path, ""),
+            zones=time_zones(),
+            error="Too many failed sign-ins. Wait a minute and try again.",
+            chosen_zone=zone,
+        )
+        response.headers["Retry-After"] = str(retry_after_of(error))
+        return response
     try:
         if not key:
             raise Unauthenticated("Enter your API key.")
@@ -55,6 +72,8 @@ def sign_in(request: Request, form: FormFields) -> Response:
             time_zone=zone,
         )
     except (Unauthenticated, InvalidRequest) as error:
+        if isinstance(error, Unauthenticated):
+            runtime.auth_failures.record_failure(clients)
         return render(
             request,
             "sign_in.html",
