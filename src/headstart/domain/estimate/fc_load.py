@@ -10,9 +10,13 @@ peek at the future.
 log of each figure relative to the FC's usual level (within FC and season), and
 how long a load lasts is read off the autocorrelation of the FC's daily load.
 A history where load does not matter fits coefficients near zero. Peak has its
-own coefficients once the history holds enough peak deliveries: an FC near
-capacity in peak slows far more per extra delivery than off-peak, so one slope
-for both would under-promise peak's busy weeks and over-promise its quiet ones.
+own coefficients: an FC near capacity in peak slows far more per extra delivery
+than off-peak, so one slope for both would under-promise peak's busy weeks and
+over-promise its quiet ones. The fit (``fit_censored_load``) is a censored
+regression over every delivery made so far, the ones still open counting as
+"longer than so far", so a young peak's slope is learnt from its slow deliveries
+before they close, not once enough of them have; until then peak's slopes are
+held near off-peak's by a prior of ``PEAK_PRIOR_ROWS`` pseudo-deliveries.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from headstart.domain.estimate.pools import Array
 from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
 
 RECENT_DAYS = 7.0
 _MAX_LOG_EFFECT = math.log(8.0)  # never scale receiving by more than 8x either way
-MIN_SEASON_ROWS = 200  # peak deliveries needed before peak gets its own coefficients
+MIN_CENSORED_ROWS = 30  # deliveries of a season before its censored fit is tried
+PEAK_PRIOR_ROWS = 10.0  # pseudo-deliveries holding peak's slopes at off-peak's
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class FcLoadIndex:
 
     delivered: dict[str, Array]
     in_stock: dict[str, Array]
+    # Per FC: each delivery's in-stock instant, in the order of ``delivered``.
+    stocked: dict[str, Array] = field(default_factory=dict)
 
     @classmethod
     def of(cls, history: Iterable[ClosedShipment]) -> FcLoadIndex:
@@ -49,10 +58,43 @@ class FcLoadIndex:
                 continue
             delivered[shipment.destination_fc].append(shipment.delivered_at.timestamp())
             in_stock[shipment.destination_fc].append(shipment.in_stock_at.timestamp())
+        order = {fc: np.argsort(np.asarray(v), kind="stable") for fc, v in delivered.items()}
         return cls(
-            {fc: np.sort(np.asarray(v)) for fc, v in delivered.items()},
+            {fc: np.asarray(v)[order[fc]] for fc, v in delivered.items()},
             {fc: np.sort(np.asarray(v)) for fc, v in in_stock.items()},
+            {fc: np.asarray(in_stock[fc])[order[fc]] for fc in delivered},
         )
+
+    def deliveries_by(self, now: float | None) -> Deliveries:
+        """Every delivery made by ``now`` (all when None) with the FC's load at it, and its
+        receiving time: in stock less delivered, or, still open at ``now``, the time so far
+        (``censored``). A live service knows every delivery and whether it is in stock."""
+        fcs: list[str] = []
+        parts: list[tuple[Array, Array, npt.NDArray[np.bool_], Array, Array]] = []
+        for fc in sorted(self.delivered):
+            delivered, stocked = self.delivered[fc], self.stocked.get(fc)
+            if stocked is None or stocked.size != delivered.size:
+                continue
+            count = delivered.size if now is None else int(np.searchsorted(delivered, now, "right"))
+            if count == 0:
+                continue
+            t, done_at = delivered[:count], stocked[:count]
+            arrived = np.searchsorted(delivered, t, side="right")
+            done = np.searchsorted(self.in_stock[fc], t, side="right")
+            before = np.searchsorted(delivered, t - RECENT_DAYS * 86400.0, side="right")
+            backlog = np.maximum(arrived - done, 0).astype(np.float64)
+            recent = (arrived - before).astype(np.float64)
+            end = done_at if now is None else np.minimum(done_at, now)
+            censored = end < done_at
+            hours = np.maximum((end - t) / 3600.0, 0.0).astype(np.float64)
+            fcs.extend([fc] * count)
+            parts.append((t, hours, censored, backlog, recent))
+        if not parts:
+            empty = np.zeros(0)
+            return Deliveries([], empty, empty, empty.astype(bool), empty, empty)
+        t, hours, _, backlog, recent = (np.concatenate(p) for p in zip(*parts, strict=True))
+        censored = np.concatenate([p[2] for p in parts]).astype(bool)
+        return Deliveries(fcs, t, hours, censored, backlog, recent)
 
     def load_at(self, fc: str, at: datetime) -> tuple[int, int]:
         """(backlog, deliveries in the last ``RECENT_DAYS``) at ``fc`` as of ``at``."""
@@ -66,6 +108,19 @@ class FcLoadIndex:
         done = int(np.searchsorted(self.in_stock[fc], t, side="right"))
         before = int(np.searchsorted(delivered, t - RECENT_DAYS * 86400.0, side="right"))
         return max(arrived - done, 0), arrived - before
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """Deliveries with their receiving hours (or hours so far, when ``censored``) and the
+    FC's backlog and deliveries in the last ``RECENT_DAYS`` at each."""
+
+    fcs: list[str]
+    at: Array
+    hours: Array
+    censored: npt.NDArray[np.bool_]
+    backlog: Array
+    deliveries: Array
 
 
 @dataclass(frozen=True)
@@ -210,3 +265,121 @@ def persistence_days(series: Mapping[str, Array], max_lag: int = 42) -> float:
         return 7.0
     slope = -sum(a * b for a, b in zip(lags, logs, strict=True)) / sum(a * a for a in lags)
     return min(90.0, max(1.0, 1.0 / slope)) if slope > 0 else 90.0
+
+
+def _mills(alpha: Array) -> Array:
+    """Inverse Mills ratio phi(a) / (1 - Phi(a)): the mean excess of a standard normal above a."""
+    tail = np.frompyfunc(lambda a: 0.5 * math.erfc(a / math.sqrt(2.0)), 1, 1)(alpha)
+    q = np.asarray(tail, dtype=np.float64)
+    phi = np.exp(-0.5 * alpha * alpha) / _SQRT_2PI
+    safe = q > 1e-300
+    out: Array = np.where(safe, phi / np.where(safe, q, 1.0), alpha + 1.0 / np.maximum(alpha, 1.0))
+    return out
+
+
+def censored_least_squares(
+    design: Array,
+    y: Array,
+    censored: npt.NDArray[np.bool_],
+    penalty: tuple[Array, Array] | None = None,
+    iterations: int = 300,
+    tol: float = 1e-7,
+) -> tuple[Array, float]:
+    """Gaussian regression of ``y`` on ``design`` where a censored ``y`` is only a lower
+    bound (the outcome is still open: it will take longer than that), by EM (Tobit).
+
+    ``penalty`` = (rows P, targets t) adds ``|P @ coef - t|^2`` to the squares (a prior as
+    pseudo-observations). Returns the coefficients and the residual sd. With nothing
+    censored it is ordinary (penalised) least squares.
+    """
+    rows = design if penalty is None else np.vstack((design, penalty[0]))
+
+    def solve(target: Array) -> Array:
+        full = target if penalty is None else np.concatenate((target, penalty[1]))
+        coef, *_ = np.linalg.lstsq(rows, full, rcond=None)
+        out: Array = np.asarray(coef, dtype=np.float64)
+        return out
+
+    coef = solve(y)
+    n = y.size
+    mu = design @ coef
+    sigma = max(float(np.sqrt(np.mean((y - mu) ** 2))), 1e-3)
+    if not censored.any():
+        return coef, sigma
+    for _ in range(iterations):
+        alpha = (y[censored] - mu[censored]) / sigma
+        lam = _mills(alpha)
+        filled = y.copy()
+        filled[censored] = mu[censored] + sigma * lam
+        spread = sigma * sigma * np.maximum(1.0 + alpha * lam - lam * lam, 0.0)
+        new = solve(filled)
+        mu = design @ new
+        sigma_new = max(float(np.sqrt((np.sum((filled - mu) ** 2) + spread.sum()) / n)), 1e-3)
+        step = float(np.max(np.abs(new - coef))) + abs(sigma_new - sigma)
+        coef, sigma = new, sigma_new
+        if step < tol:
+            break
+    return coef, sigma
+
+
+def fit_censored_load(
+    deliveries: Deliveries,
+    peak: npt.NDArray[np.bool_],
+    usual: Mapping[str, tuple[float, float]],
+    prior_rows: float = PEAK_PRIOR_ROWS,
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """Per season, log receiving ~ FC intercept + slopes on log relative deliveries in the
+    last week and backlog, the still-open deliveries counting as "longer than so far"
+    (``censored_least_squares``). Peak's slopes shrink toward off-peak's by ``prior_rows``
+    pseudo-deliveries, so a peak's first days borrow off-peak's and its own take over as
+    deliveries (open or not) come in. A negative slope is taken as noise and set to zero.
+    Returns (off-peak slopes, peak slopes or None without peak deliveries)."""
+    keep = deliveries.hours > 0.0
+    fcs = np.asarray(deliveries.fcs)[keep]
+    ref = np.array([usual.get(f, (0.0, 0.0)) for f in fcs.tolist()]).reshape(-1, 2)
+    x = np.column_stack(
+        (
+            np.log((deliveries.deliveries[keep] + 1.0) / (ref[:, 0] + 1.0)),
+            np.log((deliveries.backlog[keep] + 1.0) / (ref[:, 1] + 1.0)),
+        )
+    )
+    y = np.log(deliveries.hours[keep])
+    censored = deliveries.censored[keep]
+    season = peak[keep]
+    off: tuple[float, float] = (0.0, 0.0)
+    result: list[tuple[float, float] | None] = []
+    for flag in (False, True):
+        sel = np.flatnonzero(season == flag)
+        if sel.size < MIN_CENSORED_ROWS:
+            result.append(None)
+            continue
+        names = sorted(set(fcs[sel].tolist()))
+        onehot = (fcs[sel][:, None] == np.asarray(names)[None, :]).astype(np.float64)
+        xs = x[sel]
+        penalty = None
+        if flag and prior_rows > 0.0:
+            scale = np.sqrt(prior_rows * np.maximum(xs.var(axis=0), 1e-6))
+            p = np.zeros((2, len(names) + 2))
+            p[0, len(names)], p[1, len(names) + 1] = scale
+            penalty = (p, scale * np.asarray(off))
+        active = [0, 1]
+        slopes = np.zeros(2)
+        while active:
+            design = np.column_stack((onehot, xs[:, active]))
+            pen = None
+            if penalty is not None:
+                cols = list(range(len(names))) + [len(names) + j for j in active]
+                pen = (penalty[0][active][:, cols], penalty[1][active])
+            coef, _ = censored_least_squares(design, y[sel], censored[sel], pen)
+            slopes = np.zeros(2)
+            slopes[active] = coef[len(names) :]
+            negative = [j for j in active if slopes[j] < 0.0]
+            if not negative:
+                break
+            active = [j for j in active if j not in negative]
+            slopes = np.zeros(2)
+        fitted = (float(slopes[0]), float(slopes[1]))
+        if not flag:
+            off = fitted
+        result.append(fitted)
+    return result[0] or off, result[1]

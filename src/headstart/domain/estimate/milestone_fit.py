@@ -26,10 +26,9 @@ from functools import lru_cache
 import numpy as np
 
 from headstart.domain.estimate.fc_load import (
-    MIN_SEASON_ROWS,
     FcLoadIndex,
     LoadEffect,
-    fit_load_effect,
+    fit_censored_load,
     persistence_days,
 )
 from headstart.domain.estimate.milestone import MODEL_NAME, MilestoneModel, MilestoneSettings
@@ -38,6 +37,7 @@ from headstart.domain.estimate.pool_keys import (
 )
 from headstart.domain.estimate.pool_keys import (
     horizon_bucket,
+    peak_mask,
     receiving_keys,
     season,
     transit_keys,
@@ -126,7 +126,7 @@ class MilestoneFitter:
             if now is not None
             else np.ones(len(self.receiving))
         )
-        load = _fit_load(self.receiving, weights, self.load_index)
+        load = _fit_load(self.load_index, None if now is None else now.timestamp())
         samples = {key: (np.asarray(v), None) for key, v in self.samples.items() if v}
         received: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
         for row, w in zip(self.receiving, weights.tolist(), strict=True):
@@ -259,44 +259,24 @@ def season_of_seconds(t: float) -> bool:
     return is_peak(datetime.fromtimestamp(t, UTC))
 
 
-def _fit_load(receiving: Sequence[_Receiving], weights: Array, index: FcLoadIndex) -> LoadEffect:
-    """The load effect: off-peak coefficients, and peak's own once peak has enough outcomes."""
-    keep = [i for i, r in enumerate(receiving) if r[0] == "delivered" and r[4] > 0.0]
-    if not keep:
+def _fit_load(index: FcLoadIndex, now: float | None) -> LoadEffect:
+    """The load effect per season, by censored regression over every delivery made by
+    ``now``: those still open count as "longer than so far", so a young peak's slope is
+    read off its slow deliveries before they close (``fit_censored_load``)."""
+    deliveries = index.deliveries_by(now)
+    if deliveries.at.size < 50:
         return LoadEffect()
-    rows = [receiving[i] for i in keep]
-    w = weights[keep]
-    fcs = [r[2] for r in rows]
-    backlog = np.array([float(r[6]) for r in rows])
-    deliveries = np.array([float(r[7]) for r in rows])
+    fcs = np.asarray(deliveries.fcs)
     usual = {
         fc: (
-            float(np.median(deliveries[[f == fc for f in fcs]])),
-            float(np.median(backlog[[f == fc for f in fcs]])),
+            float(np.median(deliveries.deliveries[fcs == fc])),
+            float(np.median(deliveries.backlog[fcs == fc])),
         )
-        for fc in set(fcs)
+        for fc in sorted(set(deliveries.fcs))
     }
-    log_hours = np.log(np.array([r[4] for r in rows]))
-    groups = [f"{r[2]}|{r[3]}" for r in rows]
-    is_peak_row = np.array([r[3] == "peak" for r in rows])
-    by_season = {}
-    for flag in (False, True):
-        sel = np.flatnonzero(is_peak_row == flag)
-        if flag and sel.size < MIN_SEASON_ROWS:
-            continue
-        by_season[flag] = fit_load_effect(
-            [fcs[i] for i in sel], [groups[i] for i in sel], log_hours[sel],
-            backlog[sel], deliveries[sel], w[sel], usual,
-        )  # fmt: skip
-    off = by_season.get(False) or fit_load_effect(
-        fcs, groups, log_hours, backlog, deliveries, w, usual
-    )
-    peak = by_season.get(True)
-    effect = replace(
-        off,
-        usual=usual,
-        peak_betas=None if peak is None else (peak.beta_deliveries, peak.beta_backlog),
-    )
+    peak = peak_mask(deliveries.at).astype(bool)
+    off, in_peak = fit_censored_load(deliveries, peak, usual)
+    effect = LoadEffect(off[0], off[1], 7.0, usual, in_peak)
     series = {}
     for fc, delivered in index.delivered.items():
         if delivered.size < 2:
