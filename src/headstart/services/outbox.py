@@ -18,19 +18,7 @@ def enqueue(session: Session, notification: Notification, now: datetime) -> None
     )
     if exists is not None:
         return
-    session.add(
-        OutboxRow(
-            kind=notification.kind,
-            recipient=notification.recipient,
-            subject=notification.subject,
-            body=notification.body,
-            payload=dict(notification.payload),
-            dedupe_key=notification.dedupe_key,
-            state="pending",
-            attempts=0,
-            created_at=now,
-        )
-    )
+    session.add(_row(notification, now))
     session.flush()
 
 
@@ -66,20 +54,22 @@ class OutboxBuffer:
             if notification.dedupe_key in seen:
                 continue
             seen.add(notification.dedupe_key)
-            session.add(
-                OutboxRow(
-                    kind=notification.kind,
-                    recipient=notification.recipient,
-                    subject=notification.subject,
-                    body=notification.body,
-                    payload=dict(notification.payload),
-                    dedupe_key=notification.dedupe_key,
-                    state="pending",
-                    attempts=0,
-                    created_at=now,
-                )
-            )
+            session.add(_row(notification, now))
         session.flush()
 
 
 _IN_CHUNK = 500  # keys per IN list (SQLite allows a few hundred thousand; stays readable)
+
+
+def _row(notification: Notification, now: datetime) -> OutboxRow:
+    return OutboxRow(
+        kind=notification.kind,
+        recipient=notification.recipient,
+        subject=notification.subject,
+        body=notification.body,
+        payload=dict(notification.payload),
+        dedupe_key=notification.dedupe_key,
+        state="pending",
+        attempts=0,
+        created_at=now,
+    )
