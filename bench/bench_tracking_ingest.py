@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +53,7 @@ from headstart.domain.errors import Unavailable
 from headstart.domain.estimate.calibrated import fit_estimator
 from headstart.services import catalog, orders, sellers, shipments
 from headstart.services.sandbox import move_clock
+from headstart.sim.fcs import open_fc
 from headstart.sim.history import generate_history
 from headstart.store.tables import (
     EstimatorModelRow,
@@ -133,17 +133,7 @@ def seed(runtime: Runtime, args: argparse.Namespace, rng: random.Random) -> list
     uow, est = runtime.uow, runtime.estimators
     move_clock(uow(), est, now=NOW - timedelta(days=30), rate=0.0)
     for code, zone, region in FCS:
-        catalog.create_fc(
-            uow(),
-            code=code,
-            time_zone=zone,
-            region=region,
-            handling_days=1,
-            cutoff_local_time=clock_time(14, 0),
-            holidays=[],
-            outbound_transit_days=TRANSIT[region],
-            operating_weekdays=[0, 1, 2, 3, 4, 5],
-        )
+        open_fc(uow, code, zone, region, TRANSIT[region])
     history = list(generate_history(HISTORY_SHIPMENTS, 7, NOW - timedelta(days=400)))
     model = fit_estimator(history)
     with uow() as work:

@@ -7,13 +7,14 @@ shipments in every status and mode, and a few head-start orders.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from headstart.bootstrap import Runtime
 from headstart.services import catalog, keys, orders, receiving, sellers, shipments, tracking
 from headstart.services.sandbox import move_clock
 from headstart.services.tracking import TrackingEvent
+from headstart.sim.fcs import open_fc
 
 FCS = (
     ("LAX1", "America/Los_Angeles", "us-west", {"us-west": 2, "us-central": 3, "us-east": 5}),
@@ -82,17 +83,7 @@ def seed(runtime: Runtime, operator_key: str, now: datetime) -> DemoKeys:
     uow, est = runtime.uow, runtime.estimators
     move_clock(uow(), est, now=now - timedelta(days=20), rate=0.0)
     for code, zone, region, transit in FCS:
-        catalog.create_fc(
-            uow(),
-            code=code,
-            time_zone=zone,
-            region=region,
-            handling_days=1,
-            cutoff_local_time=time(14, 0),
-            holidays=[],
-            outbound_transit_days=transit,
-            operating_weekdays=[0, 1, 2, 3, 4, 5],
-        )
+        open_fc(uow, code, zone, region, transit)
     demo = DemoKeys(
         operator=operator_key, storefront=keys.create_storefront_key(uow(), "demo-shop")
     )

@@ -18,7 +18,7 @@ import time as wallclock
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from headstart.services import catalog, keys, orders, receiving, sellers, shipme
 from headstart.services.sandbox import move_clock
 from headstart.services.simulation import install_estimator, set_clock
 from headstart.services.tracking import TrackingEvent
+from headstart.sim.fcs import open_fc
 from headstart.sim.history.generator import generate_history
 from headstart.sim.market.config import MarketConfig
 from headstart.sim.market.demand import Arrival, SeasonCurve, base_rates, draw_day
@@ -152,17 +153,7 @@ class Market:
         )
         install_estimator(uow(), fit_estimator(history), len(history))
         for code, zone, region, transit in FCS:
-            catalog.create_fc(
-                uow(),
-                code=code,
-                time_zone=zone,
-                region=region,
-                handling_days=1,
-                cutoff_local_time=time(14, 0),
-                holidays=[],
-                outbound_transit_days=transit,
-                operating_weekdays=[0, 1, 2, 3, 4, 5],
-            )
+            open_fc(uow, code, zone, region, transit)
         keys.create_storefront_key(uow(), STOREFRONT)
         for seller in self.sellers:
             created = sellers.create_seller(
