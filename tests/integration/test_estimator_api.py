@@ -10,7 +10,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from headstart.services.estimation import EstimatorCache
-from headstart.store.tables import CalibrationOutcomeRow, EstimateSnapshotRow, ShipmentRow
+from headstart.store.tables import (
+    CalibrationOutcomeRow,
+    EstimateSnapshotRow,
+    EstimatorModelRow,
+    ShipmentRow,
+)
 from tests.integration.checks import at, shipment_of
 from tests.integration.conftest import Server
 from tests.support import T0, Market, expect
@@ -166,3 +171,22 @@ def test_section4_progress_carries_milestones_and_the_carriers_first_eta(
         assert shipment.first_carrier_eta.isoformat() == at(T0, hours=48)
         assert shipment.carrier_eta is not None
         assert shipment.carrier_eta.isoformat() == at(T0, hours=96)
+
+
+def test_section4_a_refit_in_a_young_peak_knows_how_young_the_peak_is(
+    market: Market, server: Server
+) -> None:
+    # Given closed parcels, and the service's clock a week into peak (mid-October on)
+    seller = market.add_seller("Acme")
+    market.add_product(seller, "SKU1")
+    for i in range(3):
+        _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+    market.set_clock("2026-10-22T12:00:00Z")
+
+    expect(market.client.post("/v1/estimator/refit", headers=market.operator), 200)
+
+    # Then the stored model takes part of peak receiving from the published figures,
+    # since the peak's own slow receipts cannot have closed yet
+    with server.runtime.reader() as uow:
+        body = uow.session.scalars(select(EstimatorModelRow.body)).one()
+    assert body["model"]["young_peak"] > 0.5

@@ -38,7 +38,8 @@ from headstart.store.tables import (
 )
 from headstart.store.uow import UnitOfWork
 
-EstimatorFactory = Callable[[Sequence[ClosedShipment]], CalibratedEstimator]
+# (closed shipments, the moment of the fit or None) -> a fitted estimator
+EstimatorFactory = Callable[[Sequence[ClosedShipment], datetime | None], CalibratedEstimator]
 # Outcomes a process re-reads below the highest it applied: on PostgreSQL a lower id can
 # commit after a higher one, and such an outcome must not be skipped.
 _LATE_COMMIT_WINDOW = 1000
@@ -48,8 +49,8 @@ IN_MEMORY_EVERY_CLOSE = 200
 IN_MEMORY_GROWTH = 1.25
 
 
-def _fit(history: Sequence[ClosedShipment]) -> CalibratedEstimator:
-    return fit_estimator(history)
+def _fit(history: Sequence[ClosedShipment], now: datetime | None) -> CalibratedEstimator:
+    return fit_estimator(history, now=now)
 
 
 class EstimatorCache:
@@ -91,7 +92,9 @@ class EstimatorCache:
         ).one()
         key = (count, last_closed)
         if self._estimator is None or self._model_id is not None or self._due(key):
-            self._estimator = self._factory(load_history(session))
+            # No clock here: a small history before the first stored fit is taken as
+            # complete; the scheduled refit (``refit_model``) passes the service's now.
+            self._estimator = self._factory(load_history(session), None)
             self._key, self._model_id = key, None
         return self._estimator
 
@@ -235,8 +238,9 @@ def refit_model(
             return FitResult(newest.version, newest.history_count, 0.0, stored=False)
         history = load_history(uow.session)
         outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
+        fit_at = uow.now()
     started = clock()
-    estimator = factory(history)
+    estimator = factory(history, fit_at)
     seconds = clock() - started
     with uow:
         uow.session.add(

@@ -85,6 +85,27 @@ def test_a_season_not_seen_yet_starts_from_the_other_seasons_offset() -> None:
     assert calibration.offset("air|at_fc|off") == calibration.default_offset
 
 
+def test_a_young_season_whose_first_outcomes_came_early_is_not_corrected_less_than_the_other() -> (
+    None
+):
+    # Given an off-peak group that needs widening, and a peak group whose first outcomes
+    # all came in early (the season's slow shipments are still open)
+    calibration = ConformalCalibration(quantile=0.97, window=400, floor_offset=-5.0)
+    _feed(calibration, 500, scale=1.5, seed=5)
+    peak = sibling_of(GROUP)
+    raw = _lognormal(48.0, 0.4)
+    for _ in range(100):
+        calibration.observe(peak, raw, raw, NOW + timedelta(hours=24))
+    own = calibration._theta(calibration.groups[peak])
+
+    # Then until it has shown ``young_group`` outcomes it keeps the other season's offset
+    assert own < calibration.offset(GROUP)
+    assert calibration.offset(peak) == calibration.offset(GROUP)
+    for _ in range(calibration.young_group):
+        calibration.observe(peak, raw, raw, NOW + timedelta(hours=24))
+    assert calibration.offset(peak) < calibration.offset(GROUP)
+
+
 def test_one_shipments_many_promises_count_as_one_outcome_by_weight() -> None:
     light = ConformalCalibration(quantile=0.97)
     heavy = ConformalCalibration(quantile=0.97)

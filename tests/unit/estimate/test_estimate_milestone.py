@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,13 @@ from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estima
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.milestone_codec import milestone_from_dict, milestone_to_dict
-from headstart.domain.estimate.milestone_fit import fit_milestone_model, open_weights, peak_mapping
+from headstart.domain.estimate.milestone_fit import (
+    MilestoneFitter,
+    fit_milestone_model,
+    open_weights,
+    peak_mapping,
+    young_season_share,
+)
 from headstart.domain.estimate.pools import Pool
 from headstart.domain.estimate.stages import progress_at
 from tests.unit.estimate.history_builders import DAY, SPRING, parcel_history, shipment, spread
@@ -179,3 +185,40 @@ def test_a_slow_outcome_of_a_young_season_weighs_for_the_slow_ones_still_open() 
     weights = open_weights([quick, slow], index, last.timestamp())
 
     assert weights[1] > weights[0] >= 1.0
+
+
+PEAK_START = datetime(2025, 10, 15, tzinfo=UTC)
+
+
+def test_a_young_peak_takes_a_share_falling_to_nothing_from_the_published_figures() -> None:
+    prior = Pool.of(spread(1000, 24.0, 30 * 24.0))  # peak receiving up to 30 days
+
+    shares = [young_season_share(PEAK_START + k * DAY, prior) for k in (1, 7, 20, 50)]
+
+    assert young_season_share(PEAK_START - DAY, prior) == 0.0  # off-peak
+    assert 1.0 > shares[0] > shares[1] > shares[2] > 0.0
+    assert shares[3] == 0.0  # as old as the prior's slow tail: the peak's own pools speak
+
+
+def test_a_week_into_peak_its_quick_first_receipts_do_not_make_a_quick_season() -> None:
+    # Given a history of off-peak parcels and peak ones delivered in the peak's first week
+    # whose receipts all closed within a day (the slow ones are still open)
+    history = parcel_history(200, start=PEAK_START - 60 * DAY) + [
+        shipment(1000 + i, transit_days=2.0, receiving_days=0.5 + (i % 5) * 0.1,
+                 shipped_at=PEAK_START + i * timedelta(hours=3))
+        for i in range(40)
+    ]  # fmt: skip
+    now = PEAK_START + 7 * DAY
+    fitter = MilestoneFitter(MilestoneSettings(), FcLoadIndex.of(history))
+    for closed in history:
+        fitter.add_transit(closed)
+        fitter.add_receiving(closed)
+    model = fitter.model(now)
+    delivered = history[-1]
+    progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
+
+    young = model.estimate(progress, now)
+    mature = replace(model, young_peak=0.0).estimate(progress, now)
+
+    assert model.young_peak > 0.5
+    assert young.p97 > mature.p97 + 3 * DAY

@@ -111,8 +111,10 @@ def fit_estimator(
     calibration: ConformalCalibration | None = None,
     holdout_fraction: float = 0.25,
     max_holdout: int = 1500,
+    now: datetime | None = None,
 ) -> CalibratedEstimator:
-    """Fit the model and warm-start its calibration; deterministic for a given history."""
+    """Fit the model and warm-start its calibration; deterministic for a given history
+    (and ``now``: a live fit's moment, see ``fit_milestone_model``)."""
     settings = settings or MilestoneSettings()
     calibration = calibration or ConformalCalibration(quantile=settings.quantile)
     ordered = sorted(history, key=lambda s: (s.shipped_at, s.shipment_id))
@@ -126,7 +128,7 @@ def fit_estimator(
             quantile=calibration.quantile, floor_hours=calibration.floor_hours
         )
         calibration.warm_start(_scores(early, raw, replay_snapshots(held[::step], index)))
-    return CalibratedEstimator(fit_milestone_model(ordered, settings), calibration)
+    return CalibratedEstimator(fit_milestone_model(ordered, settings, now=now), calibration)
 
 
 def _scores(

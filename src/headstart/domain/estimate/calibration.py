@@ -97,7 +97,7 @@ class ConformalCalibration:
     default_offset: float = 0.0
     # Coverage aimed at: q plus a margin, because a shift is only seen once its late
     # outcomes arrive, and the weeks before it cost coverage that must be made up.
-    margin: float = 0.005
+    margin: float = 0.01
     # Scores older than this (by outcome time, against the group's newest) are forgotten
     # once ``min_kept`` newer ones remain: a model refitted since, or a season that has
     # turned, makes old scores stale, and a count window alone keeps them for months in
@@ -108,6 +108,8 @@ class ConformalCalibration:
     # ones of a new season always do: the slow ones are still open) must not shrink the
     # model's own estimate just as the season turns.
     floor_offset: float = 0.0
+    # Outcomes a group must have shown before it may be corrected less than its sibling.
+    young_group: int = 300
 
     @property
     def alpha(self) -> float:
@@ -127,11 +129,21 @@ class ConformalCalibration:
     def offset(self, group: str) -> float:
         """θ of ``group``: the (1 - alpha_t)-quantile of its recent scores."""
         state = self.groups.get(group)
+        sibling = self.groups.get(sibling_of(group))
+        if sibling is not None and len(sibling.scores) < MIN_GROUP:
+            sibling = None
         if state is None or len(state.scores) < MIN_GROUP:
-            sibling = self.groups.get(sibling_of(group))
-            if sibling is None or len(sibling.scores) < MIN_GROUP:
+            if sibling is None:
                 return max(self.floor_offset, self.default_offset)
-            state = sibling  # a season not seen yet starts where the other one stands
+            return self._theta(sibling)  # a season not seen yet starts where the other stands
+        if state.observed < self.young_group and sibling is not None:
+            # A season's first outcomes are its quick ones (the slow are still open): until
+            # it has shown ``young_group`` of its own, it is never corrected less than the
+            # other season.
+            return max(self._theta(state), self._theta(sibling))
+        return self._theta(state)
+
+    def _theta(self, state: GroupState) -> float:
         if state.cached is None:
             level = min(1.0, max(0.0, 1.0 - state.level))
             scores = np.asarray(state.scores, dtype=np.float64)
@@ -232,6 +244,7 @@ class ConformalCalibration:
             "memory_days": self.memory_days,
             "min_kept": self.min_kept,
             "floor_offset": self.floor_offset,
+            "young_group": self.young_group,
             "groups": {
                 name: {
                     "level": state.level,
@@ -272,6 +285,7 @@ class ConformalCalibration:
                 memory_days=float(str(d.get("memory_days", 28.0))),
                 min_kept=int(str(d.get("min_kept", 200))),
                 floor_offset=float(str(d.get("floor_offset", 0.0))),
+                young_group=int(str(d.get("young_group", 0))),
             )
         except (AssertionError, KeyError, TypeError, ValueError) as error:
             raise InvalidEstimateInput(f"malformed stored calibration: {error}") from error

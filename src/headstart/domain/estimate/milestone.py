@@ -88,6 +88,9 @@ class MilestoneModel:
     version: str = field(default=MODEL_NAME)
     # Published peak/off-peak receiving ratio, behind the borrowed ``peak~`` pools.
     season_stretch: float = 1.0
+    # Share of peak receiving drawn from the borrowed chain alone (``peak~`` and the
+    # prior) because the peak under way was young at the fit: see ``young_season_share``.
+    young_peak: float = 0.0
 
     def estimate(self, progress: ShipmentProgress, now: datetime) -> InStockEstimate:
         """Remaining in-stock time of ``progress`` at ``now`` (section 4; R9 on every event)."""
@@ -148,11 +151,21 @@ class MilestoneModel:
     def _receiving(
         self, mode: str, fc: str, milestone: str, peak: str, spent: float, scale: float, n: int
     ) -> tuple[Array, int]:
-        chain = self._chain(receiving_keys(milestone, mode, fc, peak))
+        keys = receiving_keys(milestone, mode, fc, peak)
+        chain = self._chain(keys)
         if milestone == "delivered":
             chain = self._with_prior(chain, f"P|R|{peak}")
         cut = spent / scale
-        draws, behind = draw_chain(chain, [cut] * len(chain), n)
+        young = round(n * self.young_peak) if peak == "peak" and milestone == "delivered" else 0
+        draws, behind = draw_chain(chain, [cut] * len(chain), n - young)
+        if young:
+            # A young peak's own pools hold only its quick deliveries (the slow ones are
+            # still open): part of the draws come from the published peak figures alone.
+            borrowed = self._with_prior(
+                self._chain([key for key in keys if key[0].endswith("~")]), f"P|R|{peak}"
+            )
+            extra, _ = draw_chain(borrowed, [cut] * len(borrowed), young)
+            draws = np.concatenate([draws, extra]) if n > young else extra
         return draws * scale, behind
 
     def _receiving_after(self, progress: ShipmentProgress, now: datetime, transit: Array) -> Array:

@@ -26,6 +26,7 @@ def milestone_to_dict(model: MilestoneModel) -> dict[str, object]:
         "choice": dict(sorted(model.choice.items())),
         "load": model.load.to_dict(),
         "season_stretch": model.season_stretch,
+        "young_peak": model.young_peak,
         "pools": {
             key: {"count": pool.count, "values": pool.to_list()}
             for key, pool in sorted(model.pools.items())
@@ -61,6 +62,7 @@ def milestone_from_dict(d: Mapping[str, object]) -> MilestoneModel:
             history_count=int(str(d["history_count"])),
             version=str(d["version"]),
             season_stretch=float(str(d.get("season_stretch", 1.0))),
+            young_peak=float(str(d.get("young_peak", 0.0))),
         )
     except (AssertionError, KeyError, TypeError, ValueError) as error:
         raise InvalidEstimateInput(f"malformed stored model: {error}") from error

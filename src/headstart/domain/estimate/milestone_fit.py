@@ -70,16 +70,19 @@ def fit_milestone_model(
     settings: MilestoneSettings | None = None,
     *,
     load_index: FcLoadIndex | None = None,
+    now: datetime | None = None,
 ) -> MilestoneModel:
     """Fit on ``history`` (closed shipments in any order); pure and deterministic.
 
     ``load_index`` gives the FCs' loads (default: counted from ``history`` itself).
+    ``now``, the moment of a live fit, lets the fit weigh what cannot have closed yet
+    (``MilestoneFitter.model``); without it the history is taken as complete.
     """
     fitter = MilestoneFitter(settings or MilestoneSettings(), load_index or FcLoadIndex.of(history))
     for shipment in history:
         fitter.add_transit(shipment)
         fitter.add_receiving(shipment)
-    return fitter.model()
+    return fitter.model(now)
 
 
 _Receiving = tuple[str, str, str, str, float, float, int, int]
@@ -150,10 +153,36 @@ class MilestoneFitter:
             )
         stretch = float(np.median(priors["P|R|peak"].values) / np.median(priors["P|R|off"].values))
         choice = {g: _choose(g, rows, pools, settings) for g, rows in self.judged.items()}
+        young = 0.0 if now is None else young_season_share(now, priors["P|R|peak"])
         model = MilestoneModel(
-            settings, pools, choice, load, len(self.seen), season_stretch=stretch
+            settings, pools, choice, load, len(self.seen), season_stretch=stretch, young_peak=young
         )
         return replace(model, version=model_version(model))
+
+
+# A young peak's pools are trusted fully once the peak is this many times the prior's
+# q99 of peak receiving old: by then not only its first deliveries but the bulk of them
+# (made weeks into it) have had a q99 receipt's time to close.
+MATURITY_SPAN = 1.5
+
+
+def young_season_share(now: datetime, prior: Pool, level: float = 0.99) -> float:
+    """How much of peak receiving to take from the published figures alone at ``now``.
+
+    A peak's own deliveries can only show receiving times shorter than the peak's age:
+    a week into it, the 20-day receipts that set its 0.97-quantile are all still open,
+    and pools of the closed ones promise a quick season. So until the peak is
+    ``MATURITY_SPAN`` times the prior's ``level``-quantile of peak receiving old, a share
+    falling linearly from one comes from the published peak figures (borrowed ``peak~``
+    pools and the prior).
+    """
+    t = now.timestamp()
+    k = int(np.searchsorted(_PEAK_BOUNDS, t, side="right"))
+    if k % 2 == 0:  # not in peak: the next peak's pools, if any, are a year old
+        return 0.0
+    age_hours = (t - float(_PEAK_BOUNDS[k - 1])) / 3600.0
+    mature_hours = float(np.quantile(prior.values, level)) * MATURITY_SPAN
+    return max(0.0, 1.0 - age_hours / mature_hours)
 
 
 def peak_mapping(off: Pool, peak: Pool) -> Callable[[int], Array]:
@@ -346,6 +375,7 @@ def model_version(model: MilestoneModel) -> str:
             "choice": model.choice,
             "load": model.load.to_dict(),
             "season_stretch": model.season_stretch,
+            "young_peak": model.young_peak,
         },
         sort_keys=True,
     )
