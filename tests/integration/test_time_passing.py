@@ -122,3 +122,41 @@ def test_r15_a_notification_is_recorded_once_however_often_its_cause_is_replayed
     )
     assert again.status_code == 409
     assert len(market.notifications("opt_out_confirmation")) == 1
+
+
+def _published_offer(market: Market, sku: str) -> dict:
+    """The last offer R16 published for ``sku``."""
+    return [
+        n["payload"]["offer"]
+        for n in market.notifications("offer_changed")
+        if n["payload"]["sku"] == sku
+    ][-1]
+
+
+def test_r4_a_seller_suppressed_through_one_sku_stops_head_start_on_the_others_at_the_sweep(
+    market: Market,
+) -> None:
+    # given a seller with head-start supply of two SKUs, ten orders waiting on the first
+    seller = market.add_seller()
+    for sku in ("R4-A", "R4-B"):
+        market.add_product(seller, sku)
+        market.add_shipment(seller, f"SH-{sku}", {sku: 20}, shipped_at=T0)
+    for buyer in range(10):
+        expect(market.order("R4-A", buyer=f"b{buyer}"), 201)
+    assert _published_offer(market, "R4-B")["source"] == "head_start"
+    # when the first SKU's shipment is lost: its ten orders are cancelled, late (R10)
+    market.events(
+        {
+            "event_id": "r4-lost",
+            "shipment_id": "SH-R4-A",
+            "type": "exception",
+            "occurred_at": T0,
+            "reason": "lost",
+        }
+    )
+    assert len(market.notifications("order_cancelled")) == 10
+    # then the seller is suppressed at once for new quotes of the other SKU (R4) ...
+    assert "suppressed_for_late_promises" in market.offer("R4-B")["reasons"]
+    # ... and its published offer follows at the next sweep (R16)
+    market.advance(1)
+    assert _published_offer(market, "R4-B")["buyable"] is False

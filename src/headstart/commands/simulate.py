@@ -21,13 +21,16 @@ from headstart.sim.market.config import MarketConfig
 from headstart.sim.market.run import Market, MarketOutcome
 from headstart.sim.report.build import build_report
 from headstart.sim.report.html import render_html
+from headstart.store.database import skip_sqlite_fsync_per_commit
 
 console = Console()
 OPERATOR_KEY = "hs_op_simulator"
 
 
 def _runtime(url: str) -> Runtime:
-    return build_runtime(Settings(database_url=url, sandbox=True, operator_key=OPERATOR_KEY))
+    runtime = build_runtime(Settings(database_url=url, sandbox=True, operator_key=OPERATOR_KEY))
+    skip_sqlite_fsync_per_commit(runtime.engine)  # a run's database is a scratch file
+    return runtime
 
 
 def _fresh_sqlite(path: Path) -> str:

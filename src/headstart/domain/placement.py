@@ -6,6 +6,7 @@ buyer is shown is exactly what an order would be promised.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -88,6 +89,15 @@ def supply_entries(
     return entries + inbound
 
 
+def demand_by_day(demand: Sequence[Entry]) -> list[list[object]]:
+    """R17's record of the demand: units promised per day, all R6 reads of it (a popular
+    SKU's thousands of orders fall on a handful of days)."""
+    units: dict[date, int] = {}
+    for entry in demand:
+        units[entry.day] = units.get(entry.day, 0) + entry.quantity
+    return [[day.isoformat(), units[day]] for day in sorted(units)]
+
+
 def confidence(at_fc: SkuAtFc, in_stock_date: date, *, counted_only: bool = True) -> float:
     """Probability that every lot a promise for ``in_stock_date`` leans on is in stock by then."""
     end = at_fc.fc.end_of_local_day(in_stock_date)
@@ -117,7 +127,7 @@ def quote(supply: SkuSupply, quantity: int, region: str, policy: Policy, now: da
         record["fcs"][fc.code] = {
             "on_hand": at_fc.on_hand,
             "lots": [lot.to_record() for lot in at_fc.lots],
-            "demand": [[e.day.isoformat(), e.quantity] for e in at_fc.demand],
+            "demand": demand_by_day(at_fc.demand),
             "earliest_date": day.isoformat() if day else None,
         }
         reasons.extend(fc_reasons)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
-from headstart.domain.atp import Entry, earliest_date, is_feasible
+from headstart.domain.atp import Entry, SlackCalendar
 from headstart.domain.placement import SkuAtFc, confidence
 from headstart.domain.policy import Policy
 from headstart.domain.promise import Promise, make_promise
@@ -67,62 +67,111 @@ def slip_days(order: WaitingOrder, new: Promise) -> int:
     return (new.promised_delivery_date - order.first_promise.promised_delivery_date).days
 
 
+@dataclass(frozen=True)
+class _FcSlack:
+    """One FC's three supply curves less the demand re-promised there so far."""
+
+    keep: SlackCalendar  # existing promises are checked against the q_low dates (R9)
+    new: SlackCalendar  # a revision at the order's own FC: every lot still coming (R10)
+    resource: SlackCalendar  # re-sourcing from another FC: only its counted lots
+
+    def add(self, entry: Entry) -> None:
+        for calendar in (self.keep, self.new, self.resource):
+            calendar.add_demand(entry)
+
+
+def _fc_slack(at_fc: SkuAtFc, orders: Sequence[WaitingOrder], now: datetime) -> _FcSlack:
+    keep = _curve(at_fc, now, keep=True)
+    new = _curve(at_fc, now, keep=False)
+    resource = _curve(at_fc, now, keep=False, counted_only=True)
+    # Every day an order can be promised here: a supply day, the day it was promised
+    # (kept, or where a revision starts looking), today (where re-sourcing starts).
+    days = {entry.day for entry in (*keep, *new, *resource)}
+    days.add(at_fc.fc.local_date(now))
+    days.update(
+        order.promise.promised_in_stock_date
+        for order in orders
+        if order.promise.fc == at_fc.fc.code
+    )
+    return _FcSlack(
+        keep=SlackCalendar(days, keep),
+        new=SlackCalendar(days, new),
+        resource=SlackCalendar(days, resource),
+    )
+
+
 def plan_repromise(
     orders: Sequence[WaitingOrder], at_fcs: Sequence[SkuAtFc], policy: Policy, now: datetime
 ) -> list[Decision]:
     """R9/R10: decide, first come first served, what happens to each waiting order.
 
     ``orders`` must be in placement order; ``at_fcs`` give on-hand and lots
-    (their ``demand`` is ignored: the pass rebuilds it order by order).
+    (their ``demand`` is ignored: the pass rebuilds it order by order). Each order
+    costs O(log d) in the number of days its SKU's supply and promises fall on.
     """
     by_code = {a.fc.code: a for a in at_fcs}
-    keep_curve = {code: _curve(a, now, keep=True) for code, a in by_code.items()}
-    new_curve = {code: _curve(a, now, keep=False) for code, a in by_code.items()}
-    resource_curve = {
-        code: _curve(a, now, keep=False, counted_only=True) for code, a in by_code.items()
-    }
-    demand: dict[str, list[Entry]] = {code: [] for code in by_code}
+    slack = {code: _fc_slack(a, orders, now) for code, a in by_code.items()}
+    promises = _Promises(by_code, now)
     decisions: list[Decision] = []
     for order in orders:
         home = order.promise.fc
         entry = Entry(order.promise.promised_in_stock_date, order.quantity)
-        if home in by_code and is_feasible(keep_curve[home], [*demand[home], entry]):
-            demand[home].append(entry)
+        if home in slack and slack[home].keep.is_feasible_with(entry):
+            slack[home].add(entry)
             decisions.append(Keep(order.order_id))
             continue
-        new = _best_new_promise(order, by_code, new_curve, resource_curve, demand, now)
+        new = _best_new_promise(order, by_code, slack, promises)
         if new is None:
             decisions.append(Cancel(order.order_id, order.promise, "no_supply"))
         elif slip_days(order, new) > policy.max_slip_days:
             decisions.append(Cancel(order.order_id, order.promise, "max_slip_exceeded"))
         else:
-            demand[new.fc].append(Entry(new.promised_in_stock_date, order.quantity))
+            slack[new.fc].add(Entry(new.promised_in_stock_date, order.quantity))
             consent = order.slips > 0 or slip_days(order, new) > policy.consent_slip_days
             decisions.append(Revise(order.order_id, order.promise, new, requires_consent=consent))
     return decisions
 
 
+class _Promises:
+    """The promise for a day and region at each FC, made once per pass: a delay moves
+    thousands of orders onto the same few days."""
+
+    def __init__(self, by_code: dict[str, SkuAtFc], now: datetime) -> None:
+        self._by_code = by_code
+        self.now = now
+        self.today = {code: a.fc.local_date(now) for code, a in by_code.items()}
+        self._made: dict[tuple[str, date, str], Promise] = {}
+
+    def promise(self, code: str, day: date, region: str) -> Promise:
+        key = (code, day, region)
+        made = self._made.get(key)
+        if made is None:
+            at_fc = self._by_code[code]
+            certainty = confidence(at_fc, day, counted_only=False)
+            made = make_promise(
+                at_fc.fc, day, region, self.now, confidence=certainty, on_hand=False
+            )
+            self._made[key] = made
+        return made
+
+
 def _best_new_promise(
     order: WaitingOrder,
     by_code: dict[str, SkuAtFc],
-    home_curves: dict[str, list[Entry]],
-    other_curves: dict[str, list[Entry]],
-    demand: dict[str, list[Entry]],
-    now: datetime,
+    slack: dict[str, _FcSlack],
+    promises: _Promises,
 ) -> Promise | None:
     options: list[tuple[tuple[object, ...], Promise]] = []
     for code, at_fc in by_code.items():
-        fc = at_fc.fc
-        if not fc.serves(order.region):
+        if not at_fc.fc.serves(order.region):
             continue
         same_fc = code == order.promise.fc
-        not_before = order.promise.promised_in_stock_date if same_fc else fc.local_date(now)
-        curve = home_curves[code] if same_fc else other_curves[code]
-        day = earliest_date(curve, demand[code], order.quantity, not_before)
+        not_before = order.promise.promised_in_stock_date if same_fc else promises.today[code]
+        calendar = slack[code].new if same_fc else slack[code].resource
+        day = calendar.earliest_date(order.quantity, not_before)
         if day is None:
             continue
-        certainty = confidence(at_fc, day, counted_only=False)
-        promise = make_promise(fc, day, order.region, now, confidence=certainty, on_hand=False)
+        promise = promises.promise(code, day, order.region)
         # R9: a revision never moves the buyer's date earlier.
         if promise.promised_delivery_date < order.promise.promised_delivery_date:
             promise = replace(promise, promised_delivery_date=order.promise.promised_delivery_date)

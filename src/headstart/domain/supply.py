@@ -124,6 +124,58 @@ class InboundLot:
         }
 
 
+@dataclass(frozen=True)
+class LotPlacement:
+    """Where a shipment's estimate puts its lots on an FC's calendar at some instant."""
+
+    in_stock_date: date  # new promises (the q-quantile, or the fallback quantile)
+    keep_date: date  # existing promises are checked against it (q_low, R9)
+    quantile: float
+    beyond_horizon: bool  # R4: the lot offers nothing new
+
+
+def place_lot(
+    fc: FulfillmentCenter, estimate: InStockEstimate, policy: Policy, now: datetime
+) -> LotPlacement:
+    """R4/R9: the dates and horizon test every lot of a shipment gets from its estimate."""
+    quantile = policy.q if estimate.basis == "history" else policy.fallback_q
+    today = fc.local_date(now)
+    in_stock_at = estimate.quantile(quantile)
+    # A lot is never promised in the past, however stale its estimate.
+    in_stock_date = max(today, fc.local_date(in_stock_at))
+    keep_date = max(today, min(in_stock_date, fc.local_date(estimate.quantile(policy.q_low))))
+    return LotPlacement(
+        in_stock_date=in_stock_date,
+        keep_date=keep_date,
+        quantile=quantile,
+        beyond_horizon=in_stock_at > now + timedelta(days=policy.horizon_days),
+    )
+
+
+def is_placement_changed(
+    fc: FulfillmentCenter,
+    before: InStockEstimate | None,
+    after: InStockEstimate,
+    policy: Policy,
+    now: datetime,
+) -> bool:
+    """R9/R12: can re-estimating a shipment (``before`` -> ``after``, at ``now``) change any
+    offer or promise resting on its lots, since its SKUs were last refreshed?
+
+    Its SKUs were refreshed when ``before`` was stored (at ``before.computed_at``), maybe
+    again later. Both dates only move later with time (``max(today, ...)``), so when they
+    are the same under ``before`` then and ``after`` now, they were the same at every
+    refresh in between. The horizon test flips once with time (a lot comes within H), so
+    it must also hold still under ``before`` from then to now.
+    """
+    if before is None:
+        return True
+    then = place_lot(fc, before, policy, before.computed_at)
+    if then != place_lot(fc, after, policy, now):
+        return True
+    return place_lot(fc, before, policy, now).beyond_horizon != then.beyond_horizon
+
+
 def build_lot(
     *,
     shipment_id: str,
@@ -136,25 +188,20 @@ def build_lot(
     now: datetime,
 ) -> InboundLot:
     """R4: place a lot on the calendar and decide whether it offers new supply."""
-    quantile = policy.q if estimate.basis == "history" else policy.fallback_q
-    today = fc.local_date(now)
-    in_stock_at = estimate.quantile(quantile)
-    # A lot is never promised in the past, however stale its estimate.
-    in_stock_date = max(today, fc.local_date(in_stock_at))
-    keep_date = max(today, min(in_stock_date, fc.local_date(estimate.quantile(policy.q_low))))
+    placed = place_lot(fc, estimate, policy, now)
     reasons = list(participation.reasons)
     if quantity <= 0 and participation.participates:
         reasons.append("no_units_left_after_shrink")
-    if participation.participates and in_stock_at > now + timedelta(days=policy.horizon_days):
+    if participation.participates and placed.beyond_horizon:
         reasons.append("beyond_horizon")
     return InboundLot(
         shipment_id=shipment_id,
         sku=sku,
         fc=fc.code,
         quantity=max(0, quantity),
-        in_stock_date=in_stock_date,
-        keep_date=keep_date,
-        quantile=quantile,
+        in_stock_date=placed.in_stock_date,
+        keep_date=placed.keep_date,
+        quantile=placed.quantile,
         counted=not reasons,
         usable=participation.participates and quantity > 0,
         reasons=tuple(reasons),

@@ -11,6 +11,7 @@ from headstart.domain.errors import InvalidRequest, NotFound
 from headstart.domain.placement import quote
 from headstart.services.catalog import price_text
 from headstart.services.estimation import EstimatorCache
+from headstart.services.estimator_on_demand import EstimatorOnDemand
 from headstart.services.policy import load_policy
 from headstart.services.sku_state import load_fcs, load_sku_state
 from headstart.store.tables import OfferDecisionRow, ProductRow
@@ -37,7 +38,7 @@ def _offer(
         product,
         now=now,
         policy=policy,
-        estimator=estimators.current(uow.session),
+        estimator=EstimatorOnDemand(estimators, uow.session),
         fcs=fcs,
     )
     result = quote(state.supply(), quantity, region, policy, now)

@@ -6,13 +6,14 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from headstart.domain import notifications
 from headstart.domain.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from headstart.domain.placement import IN_STOCK, quote
 from headstart.services.estimation import EstimatorCache
+from headstart.services.estimator_on_demand import EstimatorOnDemand
 from headstart.services.ids import new_id
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
@@ -21,6 +22,7 @@ from headstart.services.receiving_fill import fill_from_stock
 from headstart.services.repromising import cancel_order_row
 from headstart.services.sku_state import load_sku_state
 from headstart.services.views import order_view
+from headstart.services.waiting_orders import WaitingRow
 from headstart.store.tables import OrderRow, ProductRow, StockRow
 from headstart.store.uow import UnitOfWork
 
@@ -32,11 +34,14 @@ def _fingerprint(sku: str, quantity: int, region: str, buyer_ref: str) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+_BY_IDEMPOTENCY_KEY = select(OrderRow).where(
+    OrderRow.idempotency_scope == bindparam("scope"), OrderRow.idempotency_key == bindparam("key")
+)
+
+
 def _replay(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> dict[str, Any] | None:
     """R8: a retried request returns the first result and creates nothing."""
-    order = uow.session.scalars(
-        select(OrderRow).where(OrderRow.idempotency_scope == scope, OrderRow.idempotency_key == key)
-    ).one_or_none()
+    order = uow.session.scalars(_BY_IDEMPOTENCY_KEY, {"scope": scope, "key": key}).one_or_none()
     if order is None:
         return None
     if order.request_fingerprint != fingerprint:
@@ -83,7 +88,7 @@ def place_order(
                 product,
                 now=now,
                 policy=policy,
-                estimator=estimators.current(uow.session),
+                estimator=EstimatorOnDemand(estimators, uow.session),
             )
             if not any(fc.serves(region) for fc in state.fcs.values()):
                 raise InvalidRequest(f"no FC delivers to region {region!r}", {"region": region})
@@ -125,10 +130,9 @@ def place_order(
                 stock.sellable -= quantity
                 stock.allocated += quantity
             else:
-                state.waiting.append(order)
-            uow.session.flush()
-            publish_if_changed(uow.session, state, policy, now)
-            view = order_view(uow.session, order)
+                state.waiting.append(WaitingRow.of(order))
+            publish_if_changed(uow.session, state, policy, now)  # flushes the order too
+            view = order_view(uow.session, order, revisions=())  # a new order has none
             uow.commit()
             return view, True
     except IntegrityError:
@@ -177,7 +181,11 @@ def cancel_order(
             fill_from_stock(uow.session, stock, now)  # R11: freed units go to waiting orders first
         policy = load_policy(uow.session)
         state = load_sku_state(
-            uow.session, product, now=now, policy=policy, estimator=estimators.current(uow.session)
+            uow.session,
+            product,
+            now=now,
+            policy=policy,
+            estimator=EstimatorOnDemand(estimators, uow.session),
         )
         publish_if_changed(uow.session, state, policy, now)
         view = order_view(uow.session, order)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from headstart.domain.notifications import Notification
-from headstart.store.tables import OutboxRow
+from headstart.store.tables import OutboxRow, metadata
 
 
 def enqueue(session: Session, notification: Notification, now: datetime) -> None:
@@ -50,26 +51,34 @@ class OutboxBuffer:
                     )
                 )
             )
+        rows = []
         for notification in pending:
             if notification.dedupe_key in seen:
                 continue
             seen.add(notification.dedupe_key)
-            session.add(_row(notification, now))
+            rows.append(_values(notification, now))
+        if rows:  # one insert of plain rows: a delay can notify tens of thousands of buyers
+            session.execute(insert(_OUTBOX), rows)
         session.flush()
 
 
+_OUTBOX = metadata.tables["outbox"]
 _IN_CHUNK = 500  # keys per IN list (SQLite allows a few hundred thousand; stays readable)
 
 
 def _row(notification: Notification, now: datetime) -> OutboxRow:
-    return OutboxRow(
-        kind=notification.kind,
-        recipient=notification.recipient,
-        subject=notification.subject,
-        body=notification.body,
-        payload=dict(notification.payload),
-        dedupe_key=notification.dedupe_key,
-        state="pending",
-        attempts=0,
-        created_at=now,
-    )
+    return OutboxRow(**_values(notification, now))
+
+
+def _values(notification: Notification, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": notification.kind,
+        "recipient": notification.recipient,
+        "subject": notification.subject,
+        "body": notification.body,
+        "payload": dict(notification.payload),
+        "dedupe_key": notification.dedupe_key,
+        "state": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }

@@ -10,13 +10,13 @@ from headstart.domain.policy import Policy
 from headstart.services.estimation import EstimatorCache
 from headstart.services.refresh import refresh_skus
 from headstart.store.tables import ProductRow, SettingRow
-from headstart.store.uow import UnitOfWork
+from headstart.store.uow import UnitOfWork, read_setting
 
 POLICY_KEY = "policy"
 
 
 def load_policy(session: Session) -> Policy:
-    row = session.get(SettingRow, POLICY_KEY)
+    row = read_setting(session, POLICY_KEY)
     return Policy.from_dict(row.value) if row else Policy()
 
 

@@ -42,7 +42,10 @@ def publish_if_changed(
     session.add(OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs))
     notice = offer_changed(product.sku, summary, product.offer_seq, seller_id=product.seller_id)
     if outbox is None:
-        enqueue(session, notice, now)
+        # One flush (enqueue's) writes the offer, its decision, the notice and whatever
+        # the caller changed, instead of a second one before the notice's lookup.
+        with session.no_autoflush:
+            enqueue(session, notice, now)
     else:
         outbox.add(notice)
     return True

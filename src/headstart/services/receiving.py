@@ -16,7 +16,7 @@ from headstart.services.fc_load import fc_loads
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
 from headstart.services.receiving_fill import fill_from_stock
-from headstart.services.refresh import refresh_skus
+from headstart.services.refresh import lock_skus, refresh_skus
 from headstart.services.reported_time import ensure_not_future
 from headstart.services.shipments import owned_shipment, reestimate
 from headstart.store.tables import ProductRow, ReceiptRow, SellerRow, ShipmentLineRow, StockRow
@@ -77,8 +77,10 @@ def record_receipt(
             record_outcomes(uow.session, shipment.id, received_at, now)  # calibration learns
         shipment.status = "receiving"
         allocated: list[str] = []
+        # R8: every SKU of the shipment, in SKU order, before any is changed: all of them
+        # are refreshed below.
+        lock_skus(uow, sorted(shipment_lines))
         for sku, quantity in sorted(lines):
-            uow.lock_sku(sku)
             shipment_lines[sku].quantity_received += quantity
             stock = uow.session.get(StockRow, (sku, shipment.destination_fc))
             assert stock is not None  # created with the shipment line
@@ -89,7 +91,9 @@ def record_receipt(
         uow.session.flush()
         refresh_skus(
             uow,
-            [sku for sku, _ in lines],
+            # Every SKU of the shipment: its new estimate moves all its lots (the sweep
+            # only refreshes SKUs whose lots moved since the estimate was stored).
+            shipment_lines,
             now=now,
             policy=load_policy(uow.session),
             estimator=estimator,

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from headstart.domain import notifications
 from headstart.domain.notifications import Notification
 from headstart.domain.policy import Policy
+from headstart.domain.promise import Promise
 from headstart.domain.repromise import Cancel, Decision, Revise, WaitingOrder, plan_repromise
 from headstart.services.outbox import OutboxBuffer, enqueue
 from headstart.services.sku_state import SkuState
-from headstart.store.mappers import first_promise_of, promise_of
-from headstart.store.tables import OrderRevisionRow, OrderRow, ProductRow
+from headstart.services.waiting_orders import WaitingRow, store_cancelled, store_revised
+from headstart.store.tables import OrderRevisionRow, OrderRow, ProductRow, metadata
 
 CONSENT_MINIMUM = timedelta(hours=48)
+_REVISIONS = metadata.tables["order_revisions"]
 
 
 def repromise(
@@ -29,7 +32,10 @@ def repromise(
 ) -> list[Decision]:
     """R9/R10: re-run the first-come-first-served pass for one SKU and apply it.
 
-    With ``outbox``, notices are buffered there for the caller to write; else enqueued."""
+    With ``outbox``, notices are buffered there for the caller to write; else written
+    here. A delay may move tens of thousands of orders: the revised orders, the
+    cancelled ones and the revision rows are each written in one statement.
+    """
     if not state.waiting:
         return []
     orders = {order.id: order for order in state.waiting}
@@ -38,8 +44,8 @@ def repromise(
             order_id=order.id,
             quantity=order.quantity,
             region=order.region,
-            promise=promise_of(order),
-            first_promise=first_promise_of(order),
+            promise=Promise.from_dict(order.promise),
+            first_promise=Promise.from_dict(order.first_promise),
             slips=order.slips,
         )
         for order in state.waiting
@@ -50,12 +56,33 @@ def repromise(
         "lots": _lot_records(state),
         "policy": policy.to_dict(),
     }
+    notices = outbox if outbox is not None else OutboxBuffer()
+    seller_id = state.product.seller_id
+    revisions: list[dict[str, object]] = []
+    revised: list[WaitingRow] = []
+    cancelled: dict[str, str] = {}
     for decision in decisions:
         order = orders[decision.order_id]
         if isinstance(decision, Revise):
-            _revise(session, order, decision, state, reason, inputs, now, outbox)
+            _revise(order, decision, state, now)
+            revised.append(order)
+            revisions.append(_revision(order.id, decision.old, decision.new, reason, inputs, now))
+            notices.add(_delay_notice(order, decision, seller_id))
         elif isinstance(decision, Cancel):
-            cancel_order_row(session, order, decision.reason, now, inputs, outbox=outbox)
+            order.status = "cancelled"
+            cancelled[order.id] = decision.reason
+            revisions.append(_revision(order.id, decision.old, None, decision.reason, inputs, now))
+            notices.add(
+                notifications.order_cancelled(
+                    order.id, order.buyer_ref, decision.reason, seller_id=seller_id
+                )
+            )
+    store_revised(session, revised)
+    store_cancelled(session, (orders[order_id] for order_id in cancelled), cancelled, now)
+    if revisions:
+        session.execute(insert(_REVISIONS), revisions)
+    if outbox is None:
+        notices.write(session, now)
     state.waiting = [order for order in state.waiting if order.status == "promised"]
     return decisions
 
@@ -64,16 +91,8 @@ def _lot_records(state: SkuState) -> dict[str, object]:
     return {code: [lot.to_record() for lot in lots] for code, lots in state.lots.items()}
 
 
-def _revise(
-    session: Session,
-    order: OrderRow,
-    decision: Revise,
-    state: SkuState,
-    reason: str,
-    inputs: dict[str, object],
-    now: datetime,
-    outbox: OutboxBuffer | None,
-) -> None:
+def _revise(order: WaitingRow, decision: Revise, state: SkuState, now: datetime) -> None:
+    """Move the order's promise (R9); ``store_revised`` writes it."""
     new = decision.new
     order.promise = new.to_dict()
     order.fc = new.fc
@@ -86,26 +105,38 @@ def _revise(
         fc = state.fcs[decision.old.fc]
         due = fc.end_of_local_day(decision.old.promised_ship_date)
         order.consent_due_at = max(due, now + CONSENT_MINIMUM)
-    session.add(
-        OrderRevisionRow(
-            order_id=order.id,
-            at=now,
-            reason=reason,
-            old=decision.old.to_dict(),
-            new=new.to_dict(),
-            inputs=inputs,
-        )
-    )
-    notice = notifications.delay_notice(
+
+
+def _revision(
+    order_id: str,
+    old: Promise,
+    new: Promise | None,
+    reason: str,
+    inputs: dict[str, object] | None,
+    now: datetime,
+) -> dict[str, object]:
+    """A revision row, with the inputs it rests on (R17); ``new`` is None for a cancel."""
+    return {
+        "order_id": order_id,
+        "at": now,
+        "reason": reason,
+        "old": old.to_dict(),
+        "new": new.to_dict() if new is not None else None,
+        "inputs": inputs,
+    }
+
+
+def _delay_notice(order: WaitingRow, decision: Revise, seller_id: str) -> Notification:
+    """R9a/R15: the buyer hears of the slip, with one-step cancellation."""
+    return notifications.delay_notice(
         order.id,
         order.buyer_ref,
         decision.old,
-        new,
+        decision.new,
         requires_consent=decision.requires_consent,
         seq=order.slips,
-        seller_id=state.product.seller_id,
+        seller_id=seller_id,
     )
-    _notify(session, notice, now, outbox)
 
 
 def cancel_order_row(
@@ -131,12 +162,6 @@ def cancel_order_row(
     notice = notifications.order_cancelled(
         order.id, order.buyer_ref, reason, seller_id=product.seller_id
     )
-    _notify(session, notice, now, outbox)
-
-
-def _notify(
-    session: Session, notice: Notification, now: datetime, outbox: OutboxBuffer | None
-) -> None:
     if outbox is None:
         enqueue(session, notice, now)
     else:

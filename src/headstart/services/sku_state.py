@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from headstart.domain.atp import Entry
@@ -22,6 +22,7 @@ from headstart.domain.supply import (
     is_suppressed,
     participation,
 )
+from headstart.services.waiting_orders import WaitingRow, waiting_of, waiting_of_skus
 from headstart.store.mappers import (
     enrollment_of,
     estimate_of,
@@ -40,8 +41,6 @@ from headstart.store.tables import (
     StockRow,
 )
 
-WAITING = "promised"  # a head-start order waiting for its units
-
 
 @dataclass
 class SkuState:
@@ -49,7 +48,7 @@ class SkuState:
     fcs: dict[str, FulfillmentCenter]
     stock: dict[str, StockRow]
     lots: dict[str, list[InboundLot]]
-    waiting: list[OrderRow]  # in placement order
+    waiting: list[WaitingRow]  # in placement order
     suppressed: bool
 
     def supply(self, *, with_demand: bool = True) -> SkuSupply:
@@ -77,8 +76,22 @@ class SkuState:
         )
 
 
+# The statements of the hot paths, built once: SQLAlchemy then reuses their compiled form
+# without rebuilding and re-keying each (placing an order runs all of them).
+_ALL_FCS = select(FulfillmentCenterRow)
+_SELLER = select(SellerRow).where(SellerRow.id == bindparam("id"))
+_STOCK_OF_SKU = select(StockRow).where(StockRow.sku == bindparam("sku"))
+_OPEN_LINES_OF_SKU = (
+    select(ShipmentLineRow, ShipmentRow)
+    .join(ShipmentRow, ShipmentRow.id == ShipmentLineRow.shipment_id)
+    .where(ShipmentLineRow.sku == bindparam("sku"))
+    .where(ShipmentRow.status.not_in(("closed", "working")))
+    .order_by(ShipmentRow.created_at, ShipmentRow.id)
+)
+
+
 def load_fcs(session: Session) -> dict[str, FulfillmentCenter]:
-    return {row.code: fc_from_row(row) for row in session.scalars(select(FulfillmentCenterRow))}
+    return {row.code: fc_from_row(row) for row in session.scalars(_ALL_FCS)}
 
 
 def current_estimate(
@@ -100,56 +113,59 @@ def load_sku_state(
     fcs: dict[str, FulfillmentCenter] | None = None,
 ) -> SkuState:
     fcs = fcs if fcs is not None else load_fcs(session)
-    stock = {
-        row.fc: row for row in session.scalars(select(StockRow).where(StockRow.sku == product.sku))
-    }
-    seller = session.get(SellerRow, product.seller_id)
-    assert seller is not None
-    enrollment = enrollment_of(seller)
-    shrink = shrink_of(seller)
-    lines = session.execute(
-        select(ShipmentLineRow, ShipmentRow)
-        .join(ShipmentRow, ShipmentRow.id == ShipmentLineRow.shipment_id)
-        .where(ShipmentLineRow.sku == product.sku)
-        .where(ShipmentRow.status.not_in(("closed", "working")))
-        .order_by(ShipmentRow.created_at, ShipmentRow.id)
-    ).all()
+    sku = {"sku": product.sku}
+    stock = {row.fc: row for row in session.scalars(_STOCK_OF_SKU, sku)}
+    lines = session.execute(_OPEN_LINES_OF_SKU, sku).all()
     lots: dict[str, list[InboundLot]] = {}
-    for line, shipment in lines:
-        fc = fcs.get(shipment.destination_fc)
-        if fc is None or shipment.shipped_at is None:
-            continue
-        lots.setdefault(fc.code, []).append(
-            build_lot(
-                shipment_id=shipment.id,
-                sku=product.sku,
-                fc=fc,
-                quantity=head_start_quantity(line.quantity_shipped, line.quantity_received, shrink),
-                participation=participation(facts_of(shipment), enrollment, policy),
-                estimate=current_estimate(shipment, estimator, now),
-                policy=policy,
-                now=now,
+    if lines:  # the seller's enrollment and shrink place the lots (R1, R5)
+        seller = session.scalars(_SELLER, {"id": product.seller_id}).one()
+        enrollment = enrollment_of(seller)
+        shrink = shrink_of(seller)
+        for line, shipment in lines:
+            fc = fcs.get(shipment.destination_fc)
+            if fc is None or shipment.shipped_at is None:
+                continue
+            lots.setdefault(fc.code, []).append(
+                build_lot(
+                    shipment_id=shipment.id,
+                    sku=product.sku,
+                    fc=fc,
+                    quantity=head_start_quantity(
+                        line.quantity_shipped, line.quantity_received, shrink
+                    ),
+                    participation=participation(facts_of(shipment), enrollment, policy),
+                    estimate=current_estimate(shipment, estimator, now),
+                    policy=policy,
+                    now=now,
+                )
             )
-        )
-    waiting = list(
-        session.scalars(
-            select(OrderRow)
-            .where(OrderRow.sku == product.sku, OrderRow.status == WAITING)
-            .order_by(OrderRow.seq)
-        )
-    )
+    waiting = waiting_of(session, product.sku)
     return SkuState(
         product=product,
         fcs=fcs,
         stock=stock,
         lots=lots,
         waiting=waiting,
-        suppressed=is_suppressed(recent_on_time(session, product, fcs, policy), policy),
+        suppressed=has_counted_lots(lots)
+        and is_suppressed(recent_on_time(session, product, fcs, policy), policy),
     )
+
+
+def has_counted_lots(lots: dict[str, list[InboundLot]]) -> bool:
+    """R4's suppression only holds back counted lots: without one it changes nothing, and
+    the seller's record need not be read."""
+    return any(lot.counted for at_fc in lots.values() for lot in at_fc)
 
 
 def recent_on_time(
     session: Session, product: ProductRow, fcs: dict[str, FulfillmentCenter], policy: Policy
+) -> list[bool]:
+    """R4: were the seller's recent head-start orders in stock by their first promised date?"""
+    return recent_on_time_of(session, product.seller_id, fcs, policy)
+
+
+def recent_on_time_of(
+    session: Session, seller_id: str, fcs: dict[str, FulfillmentCenter], policy: Policy
 ) -> list[bool]:
     """R4: were the seller's recent head-start orders in stock by their first promised date?
 
@@ -159,7 +175,7 @@ def recent_on_time(
     rows = session.execute(
         select(OrderRow.fc, OrderRow.allocated_at, OrderRow.first_promise)
         .join(ProductRow, ProductRow.sku == OrderRow.sku)
-        .where(ProductRow.seller_id == product.seller_id, OrderRow.source == "head_start")
+        .where(ProductRow.seller_id == seller_id, OrderRow.source == "head_start")
         .where(OrderRow.allocated_at.is_not(None) | OrderRow.cancel_reason.in_(LATE_CANCELS))
         .order_by(OrderRow.seq.desc())
         .limit(policy.on_time_window)
@@ -197,7 +213,7 @@ class SkuStates:
     sellers: dict[str, SellerRow]
     stock: dict[str, dict[str, StockRow]]
     lines: dict[str, list[tuple[ShipmentLineRow, ShipmentRow]]]
-    waiting: dict[str, list[OrderRow]]
+    waiting: dict[str, list[WaitingRow]]
     _estimates: dict[str, InStockEstimate] = field(default_factory=dict)
     _participation: dict[tuple[str, str], Participation] = field(default_factory=dict)
     _on_time: dict[str, bool] = field(default_factory=dict)
@@ -231,7 +247,7 @@ class SkuStates:
             for seller in session.scalars(select(SellerRow).where(SellerRow.id.in_(seller_ids)))
         }
         lines: dict[str, list[tuple[ShipmentLineRow, ShipmentRow]]] = {}
-        waiting: dict[str, list[OrderRow]] = {}
+        waiting: dict[str, list[WaitingRow]] = {}
         for part in _chunks(skus):
             for line, shipment in session.execute(
                 select(ShipmentLineRow, ShipmentRow)
@@ -241,12 +257,7 @@ class SkuStates:
                 .order_by(ShipmentRow.created_at, ShipmentRow.id)
             ):
                 lines.setdefault(line.sku, []).append((line, shipment))
-            for order in session.scalars(
-                select(OrderRow)
-                .where(OrderRow.sku.in_(part), OrderRow.status == WAITING)
-                .order_by(OrderRow.seq)
-            ):
-                waiting.setdefault(order.sku, []).append(order)
+            waiting.update(waiting_of_skus(session, part))
         return cls(session, now, policy, estimator, fcs, sellers, by_sku, lines, waiting)
 
     def forget_on_time(self, seller_id: str) -> None:
@@ -284,7 +295,7 @@ class SkuStates:
                     now=self.now,
                 )
             )
-        suppressed = self._on_time.get(product.seller_id)
+        suppressed = self._on_time.get(product.seller_id) if has_counted_lots(lots) else False
         if suppressed is None:
             if self._stale:  # the caller may hold back autoflush: the query must see them
                 self.session.flush()

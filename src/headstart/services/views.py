@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,12 +24,16 @@ def promise_view(promise: dict[str, Any] | None) -> dict[str, Any] | None:
     return {name: promise[name] for name in PROMISE_FIELDS}
 
 
-def order_view(session: Session, order: OrderRow) -> dict[str, Any]:
-    revisions = session.scalars(
-        select(OrderRevisionRow)
-        .where(OrderRevisionRow.order_id == order.id)
-        .order_by(OrderRevisionRow.id)
-    ).all()
+def order_view(
+    session: Session, order: OrderRow, *, revisions: Sequence[OrderRevisionRow] | None = None
+) -> dict[str, Any]:
+    """``revisions``: the order's, when the caller knows them (a new order has none)."""
+    if revisions is None:
+        revisions = session.scalars(
+            select(OrderRevisionRow)
+            .where(OrderRevisionRow.order_id == order.id)
+            .order_by(OrderRevisionRow.id)
+        ).all()
     return {
         "order_id": order.id,
         "sku": order.sku,

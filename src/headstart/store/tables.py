@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from headstart.store.types import UTCDateTime
@@ -51,6 +61,9 @@ class SellerRow(Base):
     shrink: Mapped[str] = mapped_column(String(12))  # Decimal as text (R5)
     closed_units_shipped: Mapped[int] = mapped_column(default=0)
     closed_units_received: Mapped[int] = mapped_column(default=0)
+    # R4 as the last sweep judged it: when a sweep judges otherwise, the seller's SKUs
+    # with inbound lots are refreshed (the use cases judge it afresh each time).
+    head_start_suppressed: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 
@@ -150,6 +163,10 @@ class OrderRow(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_scope", "idempotency_key"),
         Index("ix_orders_sku_status", "sku", "status"),
+        # The sweeps: waiting orders whose consent or promised date has passed (R9, R9a).
+        Index("ix_orders_status_promised_in_stock_date", "status", "promised_in_stock_date"),
+        # R4: a seller's recent head-start orders, SKU by SKU, without their in-stock ones.
+        Index("ix_orders_sku_source", "sku", "source"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(40), unique=True)

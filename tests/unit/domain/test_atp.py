@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from headstart.domain.atp import (
     Entry,
     Slack,
+    SlackCalendar,
     available_from,
     cap_supply,
     earliest_date,
@@ -167,3 +168,42 @@ def test_r6_property_orders_placed_at_earliest_date_keep_the_invariant_and_date_
         assert earlier < not_before or not is_feasible(supply, [*demand, Entry(earlier, quantity)])
         demand.append(Entry(promised, quantity))
         assert is_feasible(supply, demand)
+
+
+# ---------------------------------------------------------------- SlackCalendar (R9's passes)
+
+CALENDAR_DAYS = [day(n) for n in range(-2, 23)]
+
+
+@given(supply=entries, orders=orders)
+def test_r6_calendar_answers_as_the_curve_rebuilt_from_every_entry(
+    supply: list[Entry], orders: list[tuple[int, date]]
+) -> None:
+    # given a calendar of the same supply, and orders added to both in turn
+    calendar = SlackCalendar(CALENDAR_DAYS, supply)
+    demand: list[Entry] = []
+    for quantity, not_before in orders:
+        entry = Entry(not_before, quantity)
+        # then every query answers what the rebuilt curve answers
+        assert calendar.is_feasible_with(entry) == is_feasible(supply, [*demand, entry])
+        promised = calendar.earliest_date(quantity, not_before)
+        assert promised == earliest_date(supply, demand, quantity, not_before)
+        placed = entry if promised is None else Entry(promised, quantity)
+        calendar.add_demand(placed)
+        demand.append(placed)
+
+
+def test_r6_calendar_refuses_a_day_it_does_not_hold() -> None:
+    calendar = SlackCalendar([day(0), day(3)], SUPPLY[:2])
+
+    with pytest.raises(ValueError, match="not one of the calendar's days"):
+        calendar.add_demand(Entry(day(1), 1))
+
+
+def test_r6_calendar_without_days_has_no_date() -> None:
+    assert SlackCalendar([], []).earliest_date(1, day(0)) is None
+
+
+def test_r6_calendar_refuses_a_non_positive_quantity() -> None:
+    with pytest.raises(ValueError, match="quantity must be positive"):
+        SlackCalendar([day(0)], SUPPLY[:1]).earliest_date(0, day(0))

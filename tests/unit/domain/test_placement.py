@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 
 from headstart.domain.atp import Entry
-from headstart.domain.placement import quote
+from headstart.domain.placement import demand_by_day, quote
 from tests.unit.domain.builders import (
     FRI,
     MON,
@@ -173,3 +173,9 @@ def test_r4_asking_for_more_than_is_inbound_reports_insufficient_quantity() -> N
     assert refused.buyable is False
     assert "insufficient_quantity" in refused.reasons
     assert refused.available_quantity == 10
+
+
+def test_r17_demand_is_recorded_as_units_per_day() -> None:
+    demand = (Entry(THU, 2), Entry(TUE, 1), Entry(THU, 3))
+
+    assert demand_by_day(demand) == [["2025-06-03", 1], ["2025-06-05", 5]]

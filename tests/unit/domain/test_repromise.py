@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from headstart.domain.atp import Entry, earliest_date, is_feasible
 from headstart.domain.calendar import FulfillmentCenter
+from headstart.domain.placement import SkuAtFc, confidence
 from headstart.domain.policy import Policy
 from headstart.domain.promise import Promise, make_promise
-from headstart.domain.repromise import Cancel, Keep, Revise, WaitingOrder, plan_repromise
+from headstart.domain.repromise import (
+    Cancel,
+    Decision,
+    Keep,
+    Revise,
+    WaitingOrder,
+    _curve,
+    plan_repromise,
+    slip_days,
+)
 from headstart.domain.supply import Participation
 from tests.unit.domain.builders import (
     FRI,
@@ -29,6 +44,7 @@ LA = fc_los_angeles()
 NY = fc_new_york()
 NOW = local(LA, MON, time(10, 0))
 LOST = Participation(False, ("shipment_exception",))
+PARTICIPATES_FOR_TEST = Participation(True, ())
 
 
 def promised(fc: FulfillmentCenter, in_stock: date, *, confidence: float = 0.97) -> Promise:
@@ -242,3 +258,127 @@ def test_r10_units_of_revised_and_kept_orders_are_taken_in_turn() -> None:
 
     assert decisions == [Keep("A"), Cancel("B", ON_THURSDAY, "no_supply")]
     assert ON_THURSDAY.promised_delivery_date == SUN
+
+
+# ---------------------------------------------------------------- the pass against a rebuilt curve
+
+
+def _plan_by_rebuilding_curves(
+    orders: list[WaitingOrder], at_fcs: list[SkuAtFc], policy: Policy, now: datetime
+) -> list[Decision]:
+    """The pass as first written: every check rebuilds the curve from every entry, O(n²)."""
+    by_code = {a.fc.code: a for a in at_fcs}
+    keep = {code: _curve(a, now, keep=True) for code, a in by_code.items()}
+    new = {code: _curve(a, now, keep=False) for code, a in by_code.items()}
+    resource = {code: _curve(a, now, keep=False, counted_only=True) for code, a in by_code.items()}
+    demand: dict[str, list[Entry]] = {code: [] for code in by_code}
+    decisions: list[Decision] = []
+    for order in orders:
+        home = order.promise.fc
+        entry = Entry(order.promise.promised_in_stock_date, order.quantity)
+        if home in by_code and is_feasible(keep[home], [*demand[home], entry]):
+            demand[home].append(entry)
+            decisions.append(Keep(order.order_id))
+            continue
+        options = []
+        for code, at in by_code.items():
+            if not at.fc.serves(order.region):
+                continue
+            same = code == home
+            not_before = order.promise.promised_in_stock_date if same else at.fc.local_date(now)
+            day = earliest_date(
+                new[code] if same else resource[code], demand[code], order.quantity, not_before
+            )
+            if day is None:
+                continue
+            certainty = confidence(at, day, counted_only=False)
+            promise = make_promise(
+                at.fc, day, order.region, now, confidence=certainty, on_hand=False
+            )
+            if promise.promised_delivery_date < order.promise.promised_delivery_date:
+                promise = replace(
+                    promise, promised_delivery_date=order.promise.promised_delivery_date
+                )
+            options.append(((promise.promised_delivery_date, not same, code), promise))
+        best = min(options, key=lambda pair: pair[0])[1] if options else None
+        if best is None:
+            decisions.append(Cancel(order.order_id, order.promise, "no_supply"))
+        elif slip_days(order, best) > policy.max_slip_days:
+            decisions.append(Cancel(order.order_id, order.promise, "max_slip_exceeded"))
+        else:
+            demand[best.fc].append(Entry(best.promised_in_stock_date, order.quantity))
+            consent = order.slips > 0 or slip_days(order, best) > policy.consent_slip_days
+            decisions.append(Revise(order.order_id, order.promise, best, requires_consent=consent))
+    return decisions
+
+
+WEEKS = [MON + timedelta(days=n) for n in range(0, 28)]
+lots_at = st.lists(
+    st.tuples(
+        st.sampled_from(WEEKS),  # in-stock (q) day
+        st.integers(0, 3),  # keep day this many days earlier (q_low)
+        st.integers(1, 12),  # units
+        st.sampled_from([PARTICIPATES_FOR_TEST, LOST]),
+    ),
+    max_size=4,
+)
+waiting_orders = st.lists(
+    st.tuples(
+        st.sampled_from(["LAX1", "JFK1"]),
+        st.sampled_from(WEEKS[:14]),  # promised in-stock day
+        st.integers(1, 4),  # units
+        st.sampled_from(["us-west", "us-east"]),
+        st.integers(0, 1),  # slips so far
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    la_lots=lots_at,
+    ny_lots=lots_at,
+    la_on_hand=st.integers(0, 6),
+    ny_on_hand=st.integers(0, 6),
+    drawn=waiting_orders,
+)
+def test_r9_pass_decides_as_when_every_check_rebuilt_the_curve(
+    la_lots: list[tuple[date, int, int, Participation]],
+    ny_lots: list[tuple[date, int, int, Participation]],
+    la_on_hand: int,
+    ny_on_hand: int,
+    drawn: list[tuple[str, date, int, str, int]],
+) -> None:
+    def lots(fc: FulfillmentCenter, drawn_lots: list[tuple[date, int, int, Participation]]):
+        return tuple(
+            lot_in_stock_on(
+                fc,
+                in_stock,
+                units,
+                NOW,
+                keep_on=max(MON, in_stock - timedelta(days=earlier)),
+                shipment_id=f"S-{fc.code}-{index}",
+                participation=taking_part,
+            )
+            for index, (in_stock, earlier, units, taking_part) in enumerate(drawn_lots)
+        )
+
+    at_fcs = [
+        at_fc(LA, on_hand=la_on_hand, lots=lots(LA, la_lots)),
+        at_fc(NY, on_hand=ny_on_hand, lots=lots(NY, ny_lots)),
+    ]
+    fcs = {"LAX1": LA, "JFK1": NY}
+    orders = [
+        waiting(
+            f"O{index}",
+            units,
+            make_promise(fcs[code], day, region, NOW, confidence=0.97, on_hand=False),
+            slips=slips,
+            region=region,
+        )
+        for index, (code, day, units, region, slips) in enumerate(drawn)
+    ]
+
+    assert plan_repromise(orders, at_fcs, POLICY, NOW) == _plan_by_rebuilding_curves(
+        orders, at_fcs, POLICY, NOW
+    )

@@ -10,8 +10,10 @@ from headstart.domain.policy import Policy
 from headstart.domain.supply import (
     SHIPPED_STATUSES,
     Participation,
+    is_placement_changed,
     is_suppressed,
     participation,
+    place_lot,
     tracking_is_overdue,
 )
 from tests.unit.domain.builders import (
@@ -212,3 +214,54 @@ def test_r4_suppression_judges_only_the_last_50_promises() -> None:
 
     assert is_suppressed(recovered, POLICY) is False
     assert is_suppressed(relapsed, POLICY) is True
+
+
+# ---------------------------------------------------------------- R9/R12: what a re-estimate moves
+
+
+def test_r12_re_estimate_to_the_same_dates_moves_no_lot() -> None:
+    # given a shipment estimated on Monday noon (LA) to be in stock within 2-3 days
+    before = estimate_between(NOW, 48, 72)
+    # when it is re-estimated a day later, its quantiles a day closer (the same instants)
+    later = NOW + timedelta(days=1)
+    after = estimate_between(later, 24, 48)
+    # then its lots keep their dates and nothing it backs needs a refresh
+    assert is_placement_changed(fc_los_angeles(), before, after, POLICY, later) is False
+
+
+def test_r12_re_estimate_a_day_later_moves_the_lot() -> None:
+    before = estimate_between(NOW, 48, 72)
+    later = NOW + timedelta(days=1)
+
+    after = estimate_between(later, 48, 72)  # silence: still 2-3 days away
+
+    assert is_placement_changed(fc_los_angeles(), before, after, POLICY, later) is True
+
+
+def test_r12_a_shipment_estimated_for_the_first_time_always_moves() -> None:
+    assert is_placement_changed(fc_los_angeles(), None, estimate_between(NOW, 1, 2), POLICY, NOW)
+
+
+def test_r4_a_lot_coming_within_the_horizon_with_time_alone_moves() -> None:
+    # given an estimate whose q-quantile lay 1 hour beyond H when it was made
+    before = estimate_between(NOW, 21 * 24 + 1, 21 * 24 + 1)
+    # when it is re-estimated 2 hours later to the very same instant
+    later = NOW + timedelta(hours=2)
+    after = estimate_between(later, 21 * 24 - 1, 21 * 24 - 1)
+    # then the lot counts now, though its dates did not move
+    assert place_lot(fc_los_angeles(), after, POLICY, later).beyond_horizon is False
+    assert is_placement_changed(fc_los_angeles(), before, after, POLICY, later) is True
+
+
+def test_r4_place_lot_gives_the_dates_build_lot_uses() -> None:
+    estimate = estimate_steps(NOW, {0.90: 48.0, 0.999: 72.0})
+
+    placed = place_lot(fc_los_angeles(), estimate, POLICY, NOW)
+    built = lot(fc_los_angeles(), estimate, 10, NOW)
+
+    assert (placed.in_stock_date, placed.keep_date, placed.quantile) == (
+        built.in_stock_date,
+        built.keep_date,
+        built.quantile,
+    )
+    assert placed.beyond_horizon is False

@@ -19,16 +19,20 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from headstart.bootstrap import Runtime
 from headstart.domain.errors import Conflict, Unavailable
 from headstart.domain.estimate.calibrated import fit_estimator
-from headstart.services import catalog, keys, orders, receiving, sellers, shipments, tracking
+from headstart.services import keys, orders, receiving, sellers, shipments, tracking
 from headstart.services.sandbox import move_clock
-from headstart.services.simulation import install_estimator, set_clock
+from headstart.services.simulation import (
+    OpeningProduct,
+    install_estimator,
+    open_catalog,
+    set_clock,
+)
 from headstart.services.tracking import TrackingEvent
 from headstart.sim.fcs import open_fc
 from headstart.sim.history.generator import generate_history
@@ -164,19 +168,9 @@ class Market:
                 sellers.enroll(uow(), created["seller_id"])
         initial = numpy_stream(c.seed, "initial-stock")
         fill = initial.uniform(*c.opening_fill, size=c.skus)
+        catalogue = []
         for index, sku in enumerate(self.sku_ids):
             seller = self.sellers[self.sku_seller[index]]
-            catalog.put_product(
-                uow(),
-                est,
-                sku=sku,
-                seller_id=self.seller_ids[seller.index],
-                title=f"Product {index + 1} of {seller.name}",
-                price=Decimal(self.prices[index]) / 100,
-                currency="USD",
-                head_start_excluded=False,
-                head_start_cap=None,
-            )
             stock = reorder_quantity(
                 0,
                 float(self.rates[index]),
@@ -185,11 +179,19 @@ class Market:
                 0,
                 self.season,
             )
-            units = round(stock * float(fill[index]))
-            if units > 0:
-                catalog.adjust_inventory(
-                    uow(), est, sku=sku, fc=seller.fc, delta=units, reason="opening_stock"
+            catalogue.append(
+                OpeningProduct(
+                    sku=sku,
+                    seller_id=self.seller_ids[seller.index],
+                    title=f"Product {index + 1} of {seller.name}",
+                    price_minor=self.prices[index],
+                    currency="USD",
+                    fc=seller.fc,
+                    units=max(0, round(stock * float(fill[index]))),
                 )
+            )
+        # What put_product and an opening-stock adjustment per product would leave.
+        open_catalog(uow(), est, catalogue)
 
     # ---- the loop -----------------------------------------------------------------------
 
@@ -272,8 +274,12 @@ class Market:
         offers = published_offers(
             self.runtime.reader(), sorted({self.sku_ids[a.sku_index] for a in arrivals})
         )
+        ordered: set[str] = set()  # SKUs whose offer an order of this step changed
         for arrival in arrivals:
             sku = self.sku_ids[arrival.sku_index]
+            if sku in ordered:  # this buyer sees the offer as the last order left it
+                offers.update(published_offers(self.runtime.reader(), [sku]))
+                ordered.discard(sku)
             offer = offers.get(sku) or {}
             if not offer.get("buyable"):
                 out.lost_arrivals += 1
@@ -306,8 +312,7 @@ class Market:
             out.orders.append(placed)
             if view["status"] == "promised":
                 self.open_orders[placed.order_id] = placed
-            offers = {**offers, sku: None}  # the buyer after this one sees a fresh offer
-            offers.update(published_offers(self.runtime.reader(), [sku]))
+            ordered.add(sku)
 
     def answer_delays(self) -> None:
         """Buyers told of a slip (R9a): some cancel, some confirm a long one, the rest wait."""
