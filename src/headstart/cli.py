@@ -11,44 +11,37 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from rich.console import Console
 
 from headstart.api.app import create_app
 from headstart.bootstrap import build_runtime
 from headstart.commands import eta as eta_commands
 from headstart.commands import history as history_commands
+from headstart.commands import serve as serve_commands
 from headstart.commands import simulate as simulate_commands
 from headstart.config import Settings
 from headstart.domain.estimate import is_peak
-from headstart.workers.runner import configure_logging, nats_reachable, serve_worker
+from headstart.observability.exposition import metrics_registry
+from headstart.observability.logs import configure_logging
+from headstart.workers.runner import nats_reachable, serve_worker
 from headstart.workers.tracking_streams import Topology
 
 app = typer.Typer(help="Head Start: sell inventory that is still on its way to the warehouse.")
 app.add_typer(history_commands.app, name="history", help="Generate and check shipment histories.")
 app.add_typer(eta_commands.app, name="eta", help="Fit and evaluate the in-stock time model.")
 app.command(name="simulate")(simulate_commands.simulate)
+app.command(name="serve")(serve_commands.serve)
 console = Console()
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-) -> None:
-    """Run the HTTP API.
-
-    Reads HEADSTART_DATABASE_URL, HEADSTART_OPERATOR_KEY and HEADSTART_SANDBOX.
-    """
-    settings = Settings()
-    runtime = build_runtime(settings)
-    if not settings.operator_key:
-        console.print("[yellow]HEADSTART_OPERATOR_KEY is not set: no operator can sign in.[/]")
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
 
 @app.command()
 def worker(
     json_logs: Annotated[bool, typer.Option(help="log JSON lines, not readable lines")] = False,
+    metrics_port: Annotated[
+        int, typer.Option(help="serve this worker's /metrics on this port (0: none)")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="interface of --metrics-port")] = "127.0.0.1",
 ) -> None:
     """Apply tracking events from NATS JetStream and run the scheduler (R9a, R12, R9/R10).
 
@@ -59,8 +52,11 @@ def worker(
     Reads HEADSTART_DATABASE_URL and HEADSTART_NATS_URL (empty or 'none': the scheduler
     only), and HEADSTART_NATS_* and HEADSTART_SCHEDULER_INTERVAL_SECONDS (see README).
     """
-    configure_logging(json=json_logs)
+    configure_logging(json=json_logs, standard_library=True)
     runtime = build_runtime(Settings())
+    if metrics_port:
+        # Unauthenticated, unlike the API's /metrics: keep it on loopback or a private network.
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics_registry(runtime))
     try:
         asyncio.run(serve_worker(runtime))
     finally:

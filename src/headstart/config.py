@@ -34,6 +34,21 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_048_576, description="Larger request bodies get 413")
     db_pool_size: int = Field(10, description="PostgreSQL connections kept per process")
+    # Seeing it run (issue 8): /metrics and the logs.
+    metrics_key: str | None = Field(
+        None,
+        description=(
+            "Bearer key that may read GET /metrics (a Prometheus scraper's), besides the "
+            "operator key; unset: only the operator key may"
+        ),
+    )
+    log_json: bool = Field(
+        False,
+        description=(
+            "headstart serve logs JSON lines (every request with its request id, uvicorn's "
+            "own lines too) instead of uvicorn's readable access log"
+        ),
+    )
     session_hours: float = Field(
         12.0, gt=0, le=24 * 30, description="A web sign-in lasts this long (issue 5)"
     )

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -33,9 +34,20 @@ def free_port() -> int:
 class ServerProcess:
     """One ``headstart serve`` process on a database; may be stopped and started again."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        startup_seconds: float = STARTUP_SECONDS,
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        self.args = list(args)  # more ``headstart serve`` options, e.g. --workers 2
+        self.env = dict(env or {})
+        self.startup_seconds = startup_seconds
         self.process: subprocess.Popen[bytes] | None = None
         self.base_url = ""
 
@@ -48,10 +60,11 @@ class ServerProcess:
             "HEADSTART_DATABASE_URL": self.database_url,
             "HEADSTART_OPERATOR_KEY": OPERATOR_KEY,
             "HEADSTART_SANDBOX": "1",
+            **self.env,
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(port)],
+                [*command, "--host", "127.0.0.1", "--port", str(port), *self.args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -64,7 +77,7 @@ class ServerProcess:
 
     def _wait_healthy(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
+        deadline = time.monotonic() + self.startup_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log = self.log()
@@ -79,7 +92,7 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(
-            f"headstart serve not healthy after {STARTUP_SECONDS:.0f} s:\n{self.log()}"
+            f"headstart serve not healthy after {self.startup_seconds:.0f} s:\n{self.log()}"
         )
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,8 +54,17 @@ class TrackingEvent:
     reason: str | None = None  # for exceptions: lost, damaged, refused
 
 
+# Told the events a batch recorded and the clock it read, once the batch committed: how
+# the API and the worker measure tracking-event lag (issue 8) without this module knowing.
+AppliedHook = Callable[[Sequence[TrackingEvent], datetime], None]
+
+
 def ingest_events(
-    uow: UnitOfWork, estimators: EstimatorCache, events: list[TrackingEvent]
+    uow: UnitOfWork,
+    estimators: EstimatorCache,
+    events: list[TrackingEvent],
+    *,
+    on_applied: AppliedHook | None = None,
 ) -> dict[str, Any]:
     """Apply a batch atomically: an unknown shipment rejects the whole batch."""
     with uow:
@@ -83,7 +93,7 @@ def ingest_events(
                 .group_by(TrackingEventRow.shipment_id)
             )
         }
-        accepted: list[str] = []
+        accepted: list[TrackingEvent] = []
         duplicates: list[str] = []
         touched: set[str] = set()
         for event in sorted(events, key=lambda e: e.occurred_at):
@@ -91,7 +101,7 @@ def ingest_events(
                 duplicates.append(event.event_id)
                 continue
             seen.add(event.event_id)
-            accepted.append(event.event_id)
+            accepted.append(event)
             shipment = shipments[event.shipment_id]
             uow.session.add(
                 TrackingEventRow(
@@ -132,7 +142,9 @@ def ingest_events(
                 reason="tracking_event",
             )
         uow.commit()
-        return {"accepted": accepted, "duplicates": duplicates}
+    if on_applied is not None:
+        on_applied(accepted, now)  # outside the transaction: it is committed whatever this does
+    return {"accepted": [event.event_id for event in accepted], "duplicates": duplicates}
 
 
 def apply_event(shipment: ShipmentRow, event: TrackingEvent, *, is_latest: bool) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +22,7 @@ from nats.aio.client import Client as NATS
 
 from headstart.bootstrap import Runtime
 from headstart.config import Settings
-from headstart.log_redaction import redact_secrets
+from headstart.observability.logs import configure_logging
 from headstart.workers.offer_stream import NatsOfferPublisher
 from headstart.workers.outbox_sender import build_outbox_sender
 from headstart.workers.scheduler import Job, default_jobs, run_scheduler
@@ -202,28 +200,3 @@ async def in_process_worker(app: Any) -> AsyncIterator[None]:
     finally:
         stop.set()
         await task
-
-
-def configure_logging(*, json: bool) -> None:
-    """Structured logs to stderr: JSON lines for machines, or readable lines for people."""
-    # Plain tracebacks: the default one prints every local, settings and keys included.
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
-    )
-    processors: list[Any] = [
-        redact_secrets,  # issue 7: no keys or e-mail bodies in logs
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    if json:
-        processors.extend([structlog.processors.format_exc_info, redact_secrets])
-    structlog.configure(
-        processors=[*processors, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
-    )

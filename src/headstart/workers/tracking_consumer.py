@@ -31,11 +31,13 @@ from sqlalchemy import exc as db_errors
 
 from headstart.bootstrap import Runtime
 from headstart.domain.errors import HeadStartError
+from headstart.observability.metrics import tracking_lag_observer
 from headstart.services.tracking import TrackingEvent, ingest_events
 from headstart.workers.tracking_messages import Refusal, dead_letter, decode
 from headstart.workers.tracking_streams import Topology, ensure_streams
 
 log = structlog.get_logger("headstart.tracking_consumer")
+observe_lag = tracking_lag_observer("nats")  # issue 8: how late events reach the worker
 
 RETRY_DELAY_SECONDS = 5.0  # a transient failure: the database restarting, a lock queue
 # A message that keeps failing for an unexpected reason (a bug) is dead-lettered after
@@ -209,7 +211,7 @@ class TrackingConsumer:
             await self._retry(message, report)
 
     def _ingest(self, events: list[TrackingEvent]) -> None:
-        ingest_events(self.runtime.uow(), self.runtime.estimators, events)
+        ingest_events(self.runtime.uow(), self.runtime.estimators, events, on_applied=observe_lag)
 
     async def _retry(self, message: Msg, report: BatchReport) -> None:
         await message.nak(delay=self.retry_delay)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from headstart.api.deps import Estimators, Operator, Reader
 from headstart.api.schemas import CODE_PATTERN, PRINTABLE, Code
+from headstart.observability.metrics import record_offer
 from headstart.services import offers
 
 router = APIRouter(tags=["offers and search"])
@@ -23,7 +24,9 @@ def get_offer(
     sku: Code, uow: Reader, estimators: Estimators, region: Region = None, quantity: Quantity = 1
 ) -> dict[str, Any]:
     """Public. R18: a date is shown only when the promise is confident."""
-    return offers.get_offer(uow, estimators, sku, region=region, quantity=quantity)
+    view = offers.get_offer(uow, estimators, sku, region=region, quantity=quantity)
+    record_offer(view)
+    return view
 
 
 @router.get("/v1/offers/{sku}/explain")
