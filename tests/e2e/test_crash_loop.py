@@ -112,6 +112,15 @@ def test_twenty_kills_under_load_lose_no_accepted_order(
     server_process.assert_no_server_errors()
     assert len(accepted) > KILLS  # the load really placed orders between the kills
     assert sum(in_flight_at_kills) > 0  # and some requests were in flight at the kills
+    # The figures RELIABILITY.md quotes (run with -s to see them); every check above
+    # passed, so nothing accepted was lost, nothing oversold and no 5xx logged.
+    print(
+        f"\ncrash loop ({server_process.database_url.split(':')[0].split('+')[0]}):"
+        f" {KILLS} kills survived,"
+        f" {sum(in_flight_at_kills)} requests in flight at the kills,"
+        f" {len(accepted)} orders accepted, 0 lost, 0 oversold,"
+        f" {len(server_process.server_errors())} 5xx"
+    )
 
 
 def _check_everything_accepted_is_there(

@@ -243,3 +243,8 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_no_event_and_applies_non
             tzinfo=None
         )
         assert delivered_at is not None
+    # The figures RELIABILITY.md quotes (run with -s to see them).
+    print(
+        f"\nworker crash: 1 SIGKILL survived with {killed_at} of {len(events)} events applied,"
+        f" {count} recorded once each, 0 lost, 0 applied twice, 0 dead-lettered"
+    )

@@ -9,9 +9,12 @@ from fastapi import FastAPI
 from headstart import __version__
 from headstart.api.errors import install_error_handlers
 from headstart.api.limits import BodySizeLimit
+from headstart.api.observation import RequestObservation
+from headstart.api.openapi import install_openapi
 from headstart.api.routers import (
     estimator,
     fulfillment_centers,
+    metrics,
     offers,
     operations,
     orders,
@@ -40,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)  # built on first request, so every route below is documented
     for module in (
         fulfillment_centers,
         sellers,
@@ -52,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         operations,
         estimator,
         webhooks,
+        metrics,
     ):
         app.include_router(module.router)
     if runtime.settings.sandbox:
@@ -63,4 +68,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         return {"status": "ok", "sandbox": runtime.settings.sandbox}
 
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    # Added last, so outermost: BodySizeLimit's 413s are timed and carry a request id too.
+    app.add_middleware(RequestObservation, log_requests=runtime.settings.log_json)
     return app

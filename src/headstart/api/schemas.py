@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    UrlConstraints,
+)
 
+from headstart.domain.calendar import EARLIEST_INSTANT, LATEST_INSTANT
 from headstart.domain.delivery import EVENT_TYPES, SCOPE_ALL, SCOPE_STOREFRONT
 from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
 
@@ -19,6 +28,18 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 _ADDRESS_PART = r"[^@\s\x00-\x1f\x7f]+"
 EMAIL = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+
+
+def _supported(value: datetime) -> datetime:
+    if not EARLIEST_INSTANT <= value < LATEST_INSTANT:
+        raise ValueError(
+            f"must lie from {EARLIEST_INSTANT.isoformat()} to before {LATEST_INSTANT.isoformat()}"
+        )
+    return value
+
+
+# An ISO 8601 instant with an offset, within the years the date arithmetic can carry.
+Instant = Annotated[AwareDatetime, AfterValidator(_supported)]
 # The vocabularies of DESIGN.md section 5, defined once in the domain.
 CarrierProgram = Literal[CARRIER_PROGRAMS]  # type: ignore[valid-type]
 Mode = Literal[MODES]  # type: ignore[valid-type]
@@ -80,22 +101,22 @@ class ShipmentIn(Body):
     carrier: Text
     tracking_ids: list[Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]] = []
     origin: Text
-    created_at: AwareDatetime | None = None
+    created_at: Instant | None = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
     seller_id: Code | None = Field(None, description="required when an operator calls")
 
 
 class ShipIn(Body):
-    shipped_at: AwareDatetime
+    shipped_at: Instant
 
 
 class TrackingEventIn(Body):
     event_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
     shipment_id: Code
     type: EventType
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     location: Annotated[str, Field(max_length=200, pattern=PRINTABLE)] | None = None
-    carrier_eta: AwareDatetime | None = None
+    carrier_eta: Instant | None = None
     reason: Literal["lost", "damaged", "refused"] | None = None
 
 
@@ -105,7 +126,7 @@ class TrackingBatchIn(Body):
 
 class ReceiptIn(Body):
     receipt_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
-    received_at: AwareDatetime
+    received_at: Instant
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
 
 
@@ -121,7 +142,7 @@ class StorefrontKeyIn(Body):
 
 
 class ClockIn(Body):
-    now: AwareDatetime | None = None
+    now: Instant | None = None
     advance_hours: Annotated[float, Field(ge=0, le=24 * 366)] | None = None
     rate: Annotated[float, Field(ge=0, le=100_000)] | None = Field(
         None, description="sandbox seconds per real second (0 stops the clock)"

@@ -7,10 +7,15 @@ conversion from an instant to a date goes through ``FulfillmentCenter.local_date
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = frozenset(range(5))  # Monday..Friday
+# The instants Head Start accepts from callers. Promises and estimates add days and
+# hours to them; at year 1 or 9999 that overflows Python's datetime (a 5xx), and
+# nothing real happens before the Unix epoch or after 2200.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

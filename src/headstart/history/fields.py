@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from headstart.domain.calendar import EARLIEST_INSTANT, LATEST_INSTANT
+
 _JSON_TYPES = {
     dict: "an object",
     list: "an array",
@@ -98,6 +100,13 @@ class LineFields:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.problems.append(
                 f"{name} has no UTC offset: {_short(value)} (write e.g. +00:00 or Z)"
+            )
+            return None
+        # Compared before converting: 0001-01-01T00:00+14:00 has no UTC equivalent at all.
+        if not EARLIEST_INSTANT <= parsed < LATEST_INSTANT:
+            self.problems.append(
+                f"{name} is outside the supported years {EARLIEST_INSTANT.year}"
+                f"..{LATEST_INSTANT.year - 1}: {_short(value)}"
             )
             return None
         return parsed.astimezone(UTC)

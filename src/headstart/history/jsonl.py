@@ -13,7 +13,8 @@ Required: ``shipment_id``, ``mode``, ``carrier_program``, ``origin``,
 ``quantity_received``. Optional: ``carrier``, ``created_at``, ``events`` (each with
 ``type``, ``occurred_at`` and optionally ``carrier_eta``) and ``delivered_at``,
 which when absent is the time of the last ``delivered`` event. Times are ISO 8601
-with an offset (``Z`` accepted); they are read into UTC and written in UTC.
+with an offset (``Z`` accepted), from 1970 to 2199 (``domain/calendar.py``); they are
+read into UTC and written in UTC.
 
 Reading never stops at a bad line: each one is reported with its 1-based line
 number and every problem found on it, and skipped. Blank lines are skipped;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from headstart.domain.calendar import LATEST_INSTANT
 from headstart.domain.errors import InvalidRequest
 from headstart.services.estimation import EstimatorCache
 from headstart.services.sweeps import run_sweeps
@@ -32,6 +33,11 @@ def move_clock(
         row = uow.session.get(SettingRow, SANDBOX_CLOCK_KEY)
         old_rate = float(str(row.value.get("rate", 0.0))) if row else 0.0
         target = now if now is not None else current + timedelta(hours=advance_hours or 0.0)
+        if target >= LATEST_INSTANT:  # advancing past it would overflow every date after
+            raise InvalidRequest(
+                "the clock cannot pass the latest supported instant",
+                {"requested": target.isoformat(), "latest": LATEST_INSTANT.isoformat()},
+            )
         if target < current and now is not None and row is not None:
             raise InvalidRequest(
                 "the clock never runs backwards",

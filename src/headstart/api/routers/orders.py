@@ -6,6 +6,8 @@ from fastapi import APIRouter, Header, Response
 
 from headstart.api.deps import Estimators, Reader, StorefrontOrOperator, Uow, order_scope
 from headstart.api.schemas import Code, OrderIn
+from headstart.domain.errors import HeadStartError
+from headstart.observability.metrics import record_order_placed, record_order_refused
 from headstart.services import orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -13,7 +15,16 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {
+            "description": "a retry with the same Idempotency-Key: the first order (R8)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def place_order(
     body: OrderIn,
     uow: Uow,
@@ -23,16 +34,21 @@ def place_order(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """R6/R8: promised atomically or refused with 409 ``unavailable``."""
-    view, created = orders.place_order(
-        uow,
-        estimators,
-        sku=body.sku,
-        quantity=body.quantity,
-        region=body.region,
-        buyer_ref=body.buyer_ref,
-        placed_by=principal.id,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        view, created = orders.place_order(
+            uow,
+            estimators,
+            sku=body.sku,
+            quantity=body.quantity,
+            region=body.region,
+            buyer_ref=body.buyer_ref,
+            placed_by=principal.id,
+            idempotency_key=idempotency_key,
+        )
+    except HeadStartError as error:
+        record_order_refused(error.code, error.details)
+        raise
+    record_order_placed(view, created=created)
     if not created:
         response.status_code = 200
     return view

@@ -9,9 +9,16 @@ from headstart.api.schemas import AdjustmentIn, Code, ProductIn
 from headstart.services import catalog
 
 router = APIRouter(tags=["products and inventory"])
+JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
 
 
-@router.put("/v1/products/{sku}")
+@router.put(
+    "/v1/products/{sku}",
+    responses={
+        200: {"description": "the product was updated"},
+        201: {"description": "the product was created", "content": JSON_OBJECT},
+    },
+)
 def put_product(
     sku: Code,
     body: ProductIn,

@@ -11,7 +11,19 @@ from headstart.services import reports
 router = APIRouter(prefix="/v1/reports", tags=["reports (R13)"])
 
 
-@router.get("/inventory", response_model=None)
+@router.get(
+    "/inventory",
+    response_model=None,
+    responses={
+        200: {
+            "description": "the R13 rows; with ?format=csv the same rows as CSV",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def inventory_report(
     uow: Reader,
     estimators: Estimators,
