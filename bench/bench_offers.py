@@ -34,10 +34,7 @@ import pstats
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -51,6 +48,7 @@ import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
+from served import running_server
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,18 +57,11 @@ OFFER_ROUTE = "/v1/offers/{sku}"
 BASELINE_ROUTE = "/healthz"
 REGION = "us-west"
 FCS = (("LAX1", "America/Los_Angeles", "us-west"), ("EWR1", "America/New_York", "us-east"))
-STARTUP_SECONDS = 120.0
 TARGET_RATIO = 0.70
 TARGET_P99_MS = 20.0
 
 
 # ------------------------------------------------------------------ the server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -97,52 +88,6 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{folder}/bench.db"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def running_server(database_url: str, workers: int, log_path: Path) -> Iterator[str]:
-    """``headstart serve`` as an operator starts it; its base URL until it is stopped."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HEADSTART_DATABASE_URL": database_url,
-        "HEADSTART_OPERATOR_KEY": OPERATOR_KEY,
-        "HEADSTART_KEY_SECRET": "bench-key-secret",
-        "HEADSTART_SANDBOX": "0",
-        "HEADSTART_RUN_WORKER_IN_PROCESS": "0",
-    }
-    command = [sys.executable, "-m", "headstart.cli", "serve", "--port", str(port)]
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"headstart serve exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"headstart serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ------------------------------------------------------------------ the marketplace
@@ -519,7 +464,7 @@ def main() -> None:
         return sqlite_database()
 
     log_path = Path(tempfile.gettempdir()) / f"bench-offers-{os.getpid()}.log"
-    with database() as url, running_server(url, args.workers, log_path) as base:
+    with database() as url, running_server(url, args.workers, log_path, OPERATOR_KEY) as base:
         seeded = seed(base, args.skus, random.Random(args.seed))
         print(
             f"{args.database}, headstart serve --workers {args.workers}, {os.cpu_count()} cores; "
@@ -576,7 +521,7 @@ def main() -> None:
     log_path.unlink(missing_ok=True)
     if args.profile:
         with database() as url:  # a second, smaller marketplace just for the profile
-            with running_server(url, 1, log_path) as base:
+            with running_server(url, 1, log_path, OPERATOR_KEY) as base:
                 small = seed(base, min(args.skus, 300), random.Random(args.seed))
             profile_offers(url, small.skus, 500)
         log_path.unlink(missing_ok=True)

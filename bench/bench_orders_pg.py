@@ -32,10 +32,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -49,13 +45,13 @@ from pathlib import Path
 import httpx
 import psycopg
 from psycopg import sql
+from served import running_server
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 OPERATOR_KEY = "hs_op_bench_orders"
 REGION = "us-west"
 STOCK = 1_000_000  # units of each ordinary SKU: never the limit
-STARTUP_SECONDS = 120.0
 TARGET_RATIO = 0.50
 
 
@@ -75,58 +71,6 @@ def scratch_database() -> Iterator[tuple[str, dict[str, object]]]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(database_url: str, workers: int, log_path: Path) -> Iterator[str]:
-    """``headstart serve`` as an operator starts it; its base URL until it is stopped."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HEADSTART_DATABASE_URL": database_url,
-        "HEADSTART_OPERATOR_KEY": OPERATOR_KEY,
-        "HEADSTART_KEY_SECRET": "bench-key-secret",
-        "HEADSTART_SANDBOX": "0",
-        "HEADSTART_RUN_WORKER_IN_PROCESS": "0",
-    }
-    command = [sys.executable, "-m", "headstart.cli", "serve", "--port", str(port)]
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"headstart serve exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"headstart serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass(frozen=True)
@@ -336,7 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     log = Path(tempfile.gettempdir()) / f"bench-orders-{os.getpid()}.log"
     with scratch_database() as (url, connect):
-        with running_server(url, args.workers, log) as base:
+        with running_server(url, args.workers, log, OPERATOR_KEY) as base:
             began = time.perf_counter()
             market = seed(base, args.skus, args.race_units)
             print(f"seeded {args.skus + 2} SKUs in {time.perf_counter() - began:.1f} s")
