@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from headstart.workers.tracking_streams import Topology
 from tests.e2e.server import ServerProcess, free_port
+from tests.e2e.worker import WorkerProcess
 from tests.nats_server import consumer_backlog, delete_streams, nats_test_url, unique_topology
 from tests.pg import temporary_database
 from tests.support import OPERATOR_KEY, T0, Market, bearer, expect
@@ -179,39 +177,19 @@ def test_serve_with_two_workers_answers_from_both_and_counts_both_in_metrics(
 
 SHIPMENTS = 10
 EVENTS_PER_SHIPMENT = 60  # 600 events in all
-READY = "tracking_consumer_started"
 
 
-class WorkerProcess:
+class MeteredWorker(WorkerProcess):
     """A ``headstart worker`` serving its own /metrics on a port of its own."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.metrics_port = free_port()
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    *("-m", "headstart.cli", "worker"),
-                    *("--metrics-port", str(self.metrics_port)),
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def wait_consuming(self) -> None:
-        deadline = time.monotonic() + MULTI_STARTUP_SECONDS
-        while READY not in self.log():
-            assert self.process is not None and self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, f"the worker did not start:\n{self.log()}"
-            time.sleep(0.1)
+        super().__init__(
+            env,
+            log_path,
+            args=("--metrics-port", str(self.metrics_port)),
+            startup_seconds=MULTI_STARTUP_SECONDS,
+        )
 
     def applied(self) -> float:
         """Tracking events this worker recorded (its lag histogram counts one per event)."""
@@ -223,20 +201,6 @@ class WorkerProcess:
             if sample.name == "headstart_tracking_event_lag_seconds_count"
             and sample.labels.get("via") == "nats"
         )
-
-    def stop(self) -> int:
-        process, self.process = self.process, None
-        assert process is not None
-        process.send_signal(signal.SIGTERM)
-        try:
-            return process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture
@@ -326,7 +290,7 @@ def test_two_workers_share_one_stream_and_apply_each_event_once(
         "HEADSTART_TRACKING_BATCH_SIZE": "10",  # many small batches, so both take turns
         "HEADSTART_SCHEDULER_INTERVAL_SECONDS": "3600",
     }
-    workers = [WorkerProcess(env, tmp_path / f"worker-{i}.log") for i in (1, 2)]
+    workers = [MeteredWorker(env, tmp_path / f"worker-{i}.log") for i in (1, 2)]
     for worker in workers:
         worker.start()  # side by side: their imports overlap
     try:

@@ -13,8 +13,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from headstart.api.app import create_app
 from headstart.bootstrap import build_runtime
 from headstart.config import Settings
 from headstart.workers.tracking_streams import Topology
+from tests.e2e.worker import WorkerProcess
 from tests.nats_server import (
     consumer_backlog,
     dead_letters,
@@ -43,50 +42,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.nats, pytest.mark.slow, pytest.mark.t
 START = datetime.fromisoformat(T0)
 SHIPMENTS = 20
 EVENTS_PER_SHIPMENT = 500  # 10,000 events in all
-STARTUP_SECONDS = 30.0
 DRAIN_SECONDS = 180.0
-READY = "tracking_consumer_started"
-
-
-class WorkerProcess:
-    """One ``headstart worker`` subprocess; its log accumulates over restarts."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start it and wait until it consumes (its log says so once more than before)."""
-        ready_before = self.log().count(READY)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "headstart.cli", "worker"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while self.log().count(READY) == ready_before:
-            assert self.process.poll() is None, f"the worker exited:\n{self.log()}"
-            assert time.monotonic() < deadline, f"the worker did not start:\n{self.log()}"
-            time.sleep(0.1)
-
-    def stop(self, sig: signal.Signals) -> int:
-        process, self.process = self.process, None
-        assert process is not None
-        process.send_signal(sig)
-        try:
-            return process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture
@@ -198,6 +154,7 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_no_event_and_applies_non
     events = all_events()
     assert len(events) == 10_000
     worker.start()
+    worker.wait_consuming()
 
     # when half the events are published and the worker is killed while applying them
     asyncio.run(publish(topology, events[:5000]))
@@ -209,6 +166,7 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_no_event_and_applies_non
     # ... and the rest are published while it is down, then it is restarted
     asyncio.run(publish(topology, events[5000:]))
     worker.start()
+    worker.wait_consuming()
     wait_until(lambda: recorded(database) == 10_000, DRAIN_SECONDS, "all 10,000 events", worker)
     wait_until(
         lambda: asyncio.run(backlog_and_dead_letters(topology))[0] == (0, 0),

@@ -1,0 +1,66 @@
+"""A real ``headstart worker`` subprocess for the end-to-end tests."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+READY = "tracking_consumer_started"  # what the worker logs once it consumes
+
+
+class WorkerProcess:
+    """One ``headstart worker`` subprocess; its log accumulates over restarts."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        args: Sequence[str] = (),
+        startup_seconds: float = 30.0,
+    ) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.args = tuple(args)
+        self.startup_seconds = startup_seconds
+        self.process: subprocess.Popen[bytes] | None = None
+        self._ready_before = 0
+
+    def start(self) -> None:
+        """Launch it; ``wait_consuming`` waits until it consumes."""
+        self._ready_before = self.log().count(READY)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "headstart.cli", "worker", *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def wait_consuming(self) -> None:
+        """Until its log says it consumes once more than before this start."""
+        deadline = time.monotonic() + self.startup_seconds
+        while self.log().count(READY) == self._ready_before:
+            assert self.process is not None and self.process.poll() is None, self.log()
+            assert time.monotonic() < deadline, f"the worker did not start:\n{self.log()}"
+            time.sleep(0.1)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int:
+        process, self.process = self.process, None
+        assert process is not None
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
