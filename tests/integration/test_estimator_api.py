@@ -52,13 +52,20 @@ def _closed_parcel(market: Market, seller: str, shipment_id: str, start_hours: f
     market.close(shipment_id)
 
 
-def test_section4_a_refit_stores_the_model_every_request_then_uses(
-    market: Market, server: Server
-) -> None:
+def _three_closed_parcels(market: Market) -> str:
+    """A seller's SKU1 and three parcels of it, each closed before the next ships; the
+    seller's id."""
     seller = market.add_seller("Acme")
     market.add_product(seller, "SKU1")
     for i in range(3):
         _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+    return seller
+
+
+def test_section4_a_refit_stores_the_model_every_request_then_uses(
+    market: Market, server: Server
+) -> None:
+    seller = _three_closed_parcels(market)
     before = expect(market.client.get("/v1/estimator", headers=market.operator), 200)
     assert before["stored"] is False  # fitted in memory until the first stored fit
 
@@ -177,10 +184,7 @@ def test_section4_a_refit_in_a_young_peak_knows_how_young_the_peak_is(
     market: Market, server: Server
 ) -> None:
     # Given closed parcels, and the service's clock a week into peak (mid-October on)
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
-    for i in range(3):
-        _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+    _three_closed_parcels(market)
     market.set_clock("2026-10-22T12:00:00Z")
 
     expect(market.client.post("/v1/estimator/refit", headers=market.operator), 200)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -103,6 +104,38 @@ def current_estimate(
     return estimator.estimate(progress_of(shipment), now)
 
 
+def lots_of(
+    sku: str,
+    lines: Iterable[tuple[ShipmentLineRow, ShipmentRow]],
+    fcs: dict[str, FulfillmentCenter],
+    shrink: Decimal,
+    participation_of: Callable[[ShipmentRow], Participation],
+    estimate_of_shipment: Callable[[ShipmentRow], InStockEstimate],
+    *,
+    policy: Policy,
+    now: datetime,
+) -> dict[str, list[InboundLot]]:
+    """The SKU's inbound lots by FC from its open shipment lines (shipped ones only)."""
+    lots: dict[str, list[InboundLot]] = {}
+    for line, shipment in lines:
+        fc = fcs.get(shipment.destination_fc)
+        if fc is None or shipment.shipped_at is None:
+            continue
+        lots.setdefault(fc.code, []).append(
+            build_lot(
+                shipment_id=shipment.id,
+                sku=sku,
+                fc=fc,
+                quantity=head_start_quantity(line.quantity_shipped, line.quantity_received, shrink),
+                participation=participation_of(shipment),
+                estimate=estimate_of_shipment(shipment),
+                policy=policy,
+                now=now,
+            )
+        )
+    return lots
+
+
 def load_sku_state(
     session: Session,
     product: ProductRow,
@@ -120,25 +153,16 @@ def load_sku_state(
     if lines:  # the seller's enrollment and shrink place the lots (R1, R5)
         seller = session.scalars(_SELLER, {"id": product.seller_id}).one()
         enrollment = enrollment_of(seller)
-        shrink = shrink_of(seller)
-        for line, shipment in lines:
-            fc = fcs.get(shipment.destination_fc)
-            if fc is None or shipment.shipped_at is None:
-                continue
-            lots.setdefault(fc.code, []).append(
-                build_lot(
-                    shipment_id=shipment.id,
-                    sku=product.sku,
-                    fc=fc,
-                    quantity=head_start_quantity(
-                        line.quantity_shipped, line.quantity_received, shrink
-                    ),
-                    participation=participation(facts_of(shipment), enrollment, policy),
-                    estimate=current_estimate(shipment, estimator, now),
-                    policy=policy,
-                    now=now,
-                )
-            )
+        lots = lots_of(
+            product.sku,
+            lines,
+            fcs,
+            shrink_of(seller),
+            lambda shipment: participation(facts_of(shipment), enrollment, policy),
+            lambda shipment: current_estimate(shipment, estimator, now),
+            policy=policy,
+            now=now,
+        )
     waiting = waiting_of(session, product.sku)
     return SkuState(
         product=product,
@@ -267,34 +291,30 @@ class SkuStates:
     def state(self, product: ProductRow) -> SkuState:
         seller = self.sellers[product.seller_id]
         enrollment = enrollment_of(seller)
-        shrink = shrink_of(seller)
-        lots: dict[str, list[InboundLot]] = {}
-        for line, shipment in self.lines.get(product.sku, ()):
-            fc = self.fcs.get(shipment.destination_fc)
-            if fc is None or shipment.shipped_at is None:
-                continue
-            taking_part = self._participation.get((shipment.id, seller.id))
-            if taking_part is None:
-                taking_part = participation(facts_of(shipment), enrollment, self.policy)
-                self._participation[(shipment.id, seller.id)] = taking_part
-            estimate = self._estimates.get(shipment.id)
-            if estimate is None:
-                estimate = current_estimate(shipment, self.estimator, self.now)
-                self._estimates[shipment.id] = estimate
-            lots.setdefault(fc.code, []).append(
-                build_lot(
-                    shipment_id=shipment.id,
-                    sku=product.sku,
-                    fc=fc,
-                    quantity=head_start_quantity(
-                        line.quantity_shipped, line.quantity_received, shrink
-                    ),
-                    participation=taking_part,
-                    estimate=estimate,
-                    policy=self.policy,
-                    now=self.now,
+
+        def taking_part(shipment: ShipmentRow) -> Participation:
+            key = (shipment.id, seller.id)
+            if key not in self._participation:
+                self._participation[key] = participation(
+                    facts_of(shipment), enrollment, self.policy
                 )
-            )
+            return self._participation[key]
+
+        def estimate(shipment: ShipmentRow) -> InStockEstimate:
+            if shipment.id not in self._estimates:
+                self._estimates[shipment.id] = current_estimate(shipment, self.estimator, self.now)
+            return self._estimates[shipment.id]
+
+        lots = lots_of(
+            product.sku,
+            self.lines.get(product.sku, ()),
+            self.fcs,
+            shrink_of(seller),
+            taking_part,
+            estimate,
+            policy=self.policy,
+            now=self.now,
+        )
         suppressed = self._on_time.get(product.seller_id) if has_counted_lots(lots) else False
         if suppressed is None:
             if self._stale:  # the caller may hold back autoflush: the query must see them
