@@ -27,12 +27,13 @@ define pytest_tier
 	exit $$status
 endef
 
-.PHONY: help install demo test lint audit bench constraints clean
+.PHONY: help install demo test test-long lint audit bench constraints clean
 
 help:
 	@echo "make install      create .venv and install Head Start with its dev tools (pinned)"
 	@echo "make demo         run the demo"
 	@echo "make test         unit, then integration, then e2e tests"
+	@echo "make test-long    the long variants of the reliability suite (CI runs them too)"
 	@echo "make lint         ruff, ruff format --check, mypy (domain, services), import-linter"
 	@echo "make bench        run every bench/*.py"
 	@echo "make constraints  re-pin constraints.txt from a fresh throwaway venv"
@@ -61,6 +62,13 @@ test: install
 	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
 	fi
 	$(call pytest_tier,tests/e2e,yes)
+
+# The long variants (tests marked long, which make test leaves out): twenty server
+# kills per engine, hundreds of model-based runs, schemathesis's long hunt. ~35 min.
+test-long: install
+	$(call header,pytest --long: the long variants)
+	@# -s: the long tests print the figures RELIABILITY.md quotes.
+	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e --long -q -s
 
 lint: install
 	$(call header,ruff check)

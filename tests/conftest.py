@@ -65,8 +65,41 @@ def _nats_unreachable(config: pytest.Config) -> str | None:
 _PROBES = {"postgres": _postgres_unreachable, "nats": _nats_unreachable}
 
 
+# ---------------------------------------------------------------------------
+# Long variants
+#
+# Tests marked `long` are the long versions of the reliability suite: twenty
+# server kills per engine instead of five, hundreds of model-based runs instead
+# of dozens, schemathesis's long hunt on both engines. `make test` leaves them
+# out so it stays within its budget; `make test-long` (pytest --long) runs them
+# and nothing else; CI runs both.
+# ---------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="run only the long variants (tests marked long); without it they are left out",
+    )
+
+
+def _select_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the long variants under --long and everything else without it."""
+    want_long = bool(config.getoption("--long"))
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        is_long = item.get_closest_marker("long") is not None
+        (kept if is_long == want_long else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection, so the count is of what runs
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _select_tier(config, items)
     config.stash[_UNREACHABLE] = {}
     config.stash[_AFFECTED] = {}
     for marker, probe in _PROBES.items():

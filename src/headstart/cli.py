@@ -159,7 +159,13 @@ def demo(
             soft_wrap=True,
         )
     console.print()
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=serve_commands.redacted_uvicorn_logging(),
+    )
 
 
 def demo_start(now: datetime, requested: datetime | None) -> datetime:

@@ -8,6 +8,7 @@ cannot leak one either.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -49,3 +50,19 @@ def redact_secrets(
         elif name != "exc_info":
             event_dict[name] = scrub(value)
     return event_dict
+
+
+class RedactingFilter(logging.Filter):
+    """The same scrubbing for the standard library's records (uvicorn's access and error
+    lines in plain-text mode): a query string or a traceback may quote a key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.msg)
+        if isinstance(record.args, tuple):  # uvicorn's access formatter unpacks the tuple
+            record.args = tuple(scrub(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = scrub(record.args)
+        if record.exc_info and not record.exc_text:
+            # Formatted once here, scrubbed, and cached where every formatter looks first.
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        return True

@@ -1,4 +1,7 @@
-"""Model-based test over the HTTP app on SQLite (issue 7, item 1, the API half).
+"""Model-based test over the HTTP app (issue 7, item 1, the API half).
+
+``make test`` runs it on SQLite; the long variants (``make test-long``) run five times
+as many sequences on SQLite and more on PostgreSQL.
 
 Hypothesis drives a marketplace through random sequences of what really happens
 (shipments created and shipped, orders, cancels, delays, deliveries, receipts, closes,
@@ -269,13 +272,31 @@ class Marketplace(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_model_based_marketplace_keeps_r1_r8_r9_r15(sqlite_server: Server) -> None:
-    Marketplace.server = sqlite_server
+@pytest.mark.parametrize(
+    ("engine", "runs"),
+    [
+        pytest.param("sqlite", 20, id="sqlite-20-runs"),
+        # The long variants (make test-long): five times the runs, and PostgreSQL too.
+        pytest.param(
+            "sqlite", 100, id="sqlite-100-runs", marks=[pytest.mark.long, pytest.mark.timeout(1500)]
+        ),
+        pytest.param(
+            "postgres",
+            40,
+            id="postgres-40-runs",
+            marks=[pytest.mark.long, pytest.mark.postgres, pytest.mark.timeout(1500)],
+        ),
+    ],
+)
+def test_model_based_marketplace_keeps_r1_r8_r9_r15(
+    request: pytest.FixtureRequest, engine: str, runs: int
+) -> None:
+    Marketplace.server = request.getfixturevalue(f"{engine}_server")
     REACHED.clear()
     run_state_machine_as_test(
         Marketplace,
         settings=settings(
-            max_examples=20,
+            max_examples=runs,
             stateful_step_count=30,
             deadline=None,
             # The same sequences every run: the reach check below must not hang on luck.
@@ -285,7 +306,10 @@ def test_model_based_marketplace_keeps_r1_r8_r9_r15(sqlite_server: Server) -> No
         ),
     )
     # The figures RELIABILITY.md quotes (run with -s to see them).
-    print(f"\nHTTP model: {dict(sorted(REACHED.items()))}, 0 invariant violations")
+    print(
+        f"\nHTTP model ({engine}, {runs} runs): {dict(sorted(REACHED.items()))},"
+        " 0 invariant violations"
+    )
     # Orders were placed, promises moved and orders were cancelled: the invariants had
     # something to check. (Revisions and cancellations count once per check that saw them.)
     assert REACHED["orders"] and REACHED["revisions"] and REACHED["cancellations"], REACHED

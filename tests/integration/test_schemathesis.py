@@ -16,7 +16,8 @@ the code behind the 404 (a seller's key also meets seller B's ids: its answers t
 them must be documented 403s and 404s too). Failures are gathered over the whole run
 and reported together. The run is bounded: ``HEADSTART_SCHEMATHESIS_EXAMPLES``
 examples per operation, mode and ids (default 3, under a minute for the three roles;
-raise it for a longer hunt).
+raise it for a longer hunt). The long variants (``make test-long``, CI runs them) hunt
+longer: 25 examples on SQLite and 10 on PostgreSQL.
 
 schemathesis's pytest plugin (``schema.parametrize``) does not work under pytest 9
 (it sets ``Item._nodeid``, gone there), so this drives its strategies with
@@ -99,11 +100,13 @@ def world_ids(world: dict[str, str], role: str) -> list[dict[str, str]]:
     return [{**own, "order_id": world["order"]}, *([other] if role == "seller" else [])]
 
 
-def exercise(strategy: Any, label: str, headers: dict[str, str], tally: Tally) -> None:
-    """Run ``EXAMPLES`` generated cases of one operation and record what broke."""
+def exercise(
+    strategy: Any, label: str, headers: dict[str, str], tally: Tally, examples: int
+) -> None:
+    """Run ``examples`` generated cases of one operation and record what broke."""
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,  # the same requests every run: CI reproduces a failure
         database=None,
@@ -125,7 +128,7 @@ def exercise(strategy: Any, label: str, headers: dict[str, str], tally: Tally) -
         run()
 
 
-def run_schemathesis(server: Server, role: str) -> Tally:
+def run_schemathesis(server: Server, role: str, examples: int) -> Tally:
     empty_database(server.runtime.engine)
     server.runtime.estimators = EstimatorCache()
     server.runtime.auth_failures.clear()
@@ -154,23 +157,38 @@ def run_schemathesis(server: Server, role: str) -> Tally:
                 continue  # an operation whose path names something the world lacks
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 strategy = operation.as_strategy(generation_mode=mode, path_parameters=ids)
-                exercise(strategy, operation.label, headers, tally)
+                exercise(strategy, operation.label, headers, tally, examples)
     return tally
 
 
-@pytest.mark.timeout(max(300, 40 * EXAMPLES))  # a longer hunt gets longer
+HUNTS = [
+    pytest.param(
+        "sqlite", EXAMPLES, id=f"sqlite-{EXAMPLES}", marks=pytest.mark.timeout(40 * EXAMPLES + 300)
+    ),
+    pytest.param("sqlite", 25, id="sqlite-25", marks=[pytest.mark.long, pytest.mark.timeout(1500)]),
+    pytest.param(
+        "postgres",
+        10,
+        id="postgres-10",
+        marks=[pytest.mark.long, pytest.mark.postgres, pytest.mark.timeout(1500)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("engine", "examples"), HUNTS)
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_answers_without_5xx_and_as_documented_for_the_role(
-    sqlite_server: Server, role: str
+    request: pytest.FixtureRequest, engine: str, examples: int, role: str
 ) -> None:
     started = time.monotonic()
 
-    tally = run_schemathesis(sqlite_server, role)
+    tally = run_schemathesis(request.getfixturevalue(f"{engine}_server"), role, examples)
 
     server_errors = sum(count for status, count in tally.statuses.items() if status >= 500)
     # The figures RELIABILITY.md quotes (run with -s to see them).
     print(
-        f"\nschemathesis ({role}): {tally.cases} cases over {tally.operations} operations"
+        f"\nschemathesis ({role}, {engine}, {examples} examples): {tally.cases} cases"
+        f" over {tally.operations} operations"
         f" in {time.monotonic() - started:.0f} s, statuses {dict(sorted(tally.statuses.items()))},"
         f" {server_errors} 5xx, {len(tally.failures)} distinct failures"
     )

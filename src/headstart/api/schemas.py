@@ -21,6 +21,9 @@ from headstart.domain.delivery import EVENT_TYPES, SCOPE_ALL, SCOPE_STOREFRONT
 from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
 
 Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
+# Numbers are strict throughout: a JSON true or false is not a number (lax mode reads 1/0).
+# The widest id either engine stores: a larger one in a query is a 422, not an overflow.
+MAX_ROW_ID = 2**63 - 1
 CODE_PATTERN = r"^[A-Za-z0-9._:-]+$"
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 # Printable text only: a NUL or other control character is refused, never stored.
@@ -143,22 +146,22 @@ class StorefrontKeyIn(Body):
 
 class ClockIn(Body):
     now: Instant | None = None
-    advance_hours: Annotated[float, Field(ge=0, le=24 * 366)] | None = None
-    rate: Annotated[float, Field(ge=0, le=100_000)] | None = Field(
+    advance_hours: Annotated[float, Field(strict=True, ge=0, le=24 * 366)] | None = None
+    rate: Annotated[float, Field(strict=True, ge=0, le=100_000)] | None = Field(
         None, description="sandbox seconds per real second (0 stops the clock)"
     )
 
 
 class PolicyIn(Body):
-    q: Annotated[float, Field(gt=0.5, lt=1)] | None = None
-    q_low: Annotated[float, Field(ge=0.5, lt=1)] | None = None
+    q: Annotated[float, Field(strict=True, gt=0.5, lt=1)] | None = None
+    q_low: Annotated[float, Field(strict=True, ge=0.5, lt=1)] | None = None
     horizon_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = None
-    fallback_q: Annotated[float, Field(gt=0.5, lt=1)] | None = None
+    fallback_q: Annotated[float, Field(strict=True, gt=0.5, lt=1)] | None = None
     default_shrink: Annotated[Decimal, Field(ge=0, lt=1)] | None = None
     max_slip_days: Annotated[int, Field(strict=True, ge=0, le=365)] | None = None
     consent_slip_days: Annotated[int, Field(strict=True, ge=0, le=365)] | None = None
     admit_own_carrier: bool | None = None
-    min_on_time_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_on_time_rate: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
     on_time_window: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
 
 

@@ -14,6 +14,7 @@ mode over a directory they share, so ``GET /metrics`` from any child counts them
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -25,10 +26,12 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
+from uvicorn.config import LOGGING_CONFIG
 
 from headstart.api.app import create_app
 from headstart.bootstrap import build_runtime
 from headstart.config import Settings
+from headstart.log_redaction import RedactingFilter
 from headstart.observability.logs import configure_logging
 from headstart.observability.metrics import MULTIPROCESS_DIR_VARIABLE
 
@@ -95,10 +98,20 @@ def app_from_environment() -> FastAPI:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """JSON logs: our middleware logs each request with its id, so uvicorn's access log
-    goes, and uvicorn's other lines go through the JSON formatter (no config of its own)."""
+    goes, and uvicorn's other lines go through the JSON formatter (no config of its own).
+    Plain logs: uvicorn's own format, its lines scrubbed of keys like ours (issue 7)."""
     if settings.log_json:
         return {"log_level": "info", "log_config": None, "access_log": False}
-    return {"log_level": "info"}
+    return {"log_level": "info", "log_config": redacted_uvicorn_logging()}
+
+
+def redacted_uvicorn_logging() -> dict[str, Any]:
+    """uvicorn's default logging configuration with ``RedactingFilter`` on every handler."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": RedactingFilter}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return config
 
 
 @contextmanager

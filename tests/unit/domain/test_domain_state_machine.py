@@ -464,12 +464,19 @@ class DomainMarketplace(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_r1_r5_r6_r9_r17_hold_after_every_step_of_random_marketplaces() -> None:
+@pytest.mark.parametrize(
+    "runs",
+    [
+        pytest.param(60, id="60-runs"),
+        pytest.param(600, id="600-runs", marks=[pytest.mark.long, pytest.mark.timeout(1500)]),
+    ],
+)
+def test_r1_r5_r6_r9_r17_hold_after_every_step_of_random_marketplaces(runs: int) -> None:
     REACHED.clear()
     run_state_machine_as_test(
         DomainMarketplace,
         settings=settings(
-            max_examples=60,
+            max_examples=runs,
             stateful_step_count=40,
             deadline=None,
             derandomize=True,  # the same sequences every run, in CI too

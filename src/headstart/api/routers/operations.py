@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from headstart.api.deps import Estimators, Operator, Reader, Uow
-from headstart.api.schemas import ClockIn, PolicyIn, StorefrontKeyIn
+from headstart.api.schemas import MAX_ROW_ID, ClockIn, PolicyIn, StorefrontKeyIn
 from headstart.services import keys, notifications, policy, sandbox
 
 router = APIRouter(tags=["operations"])
@@ -34,7 +34,7 @@ def list_notifications(
     uow: Reader,
     _: Operator,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """R15: the outbox with each notification's delivery state."""

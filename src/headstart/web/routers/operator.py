@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from headstart.api.schemas import CODE_PATTERN, PolicyIn
+from headstart.api.schemas import CODE_PATTERN, MAX_ROW_ID, PolicyIn
 from headstart.domain.errors import InvalidRequest, NotFound
 from headstart.services import accuracy, catalog, notifications, offers, policy
 from headstart.services.keys import OPERATOR
@@ -153,7 +153,7 @@ def outbox(
     request: Request,
     viewer: Operator,
     kind: Annotated[str, Query(max_length=32, pattern=r"^[a-z_]*$")] = "",
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> Response:
     found = notifications.list_notifications(
         runtime_of(request).reader(), kind=kind or None, after_id=after_id, limit=50
