@@ -141,6 +141,63 @@ def test_section4_every_process_applies_the_same_outcomes_to_the_stored_model(
     assert milestones is not None
 
 
+def test_section4_an_outcome_committed_after_a_higher_one_is_still_applied_once(
+    market: Market, server: Server
+) -> None:
+    # Given a stored model and outcomes after it, of which two are not committed yet
+    # as another process reads them: one with a lower id than the ones it sees (on
+    # PostgreSQL a lower id can commit later) and the newest one
+    seller = market.add_seller("Acme")
+    market.add_product(seller, "SKU1")
+    _closed_parcel(market, seller, "H0", start_hours=0)
+    expect(market.client.post("/v1/estimator/refit", headers=market.operator), 200)
+    for i in range(1, 4):
+        _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+    with server.runtime.engine.begin() as connection:
+        fitted_upto = connection.scalar(select(EstimatorModelRow.outcomes_upto))
+        ids = list(
+            connection.scalars(
+                select(CalibrationOutcomeRow.id)
+                .where(CalibrationOutcomeRow.id > fitted_upto)
+                .order_by(CalibrationOutcomeRow.id)
+            )
+        )
+        held = [
+            dict(row._mapping)
+            for row in connection.execute(
+                select(CalibrationOutcomeRow.__table__).where(
+                    CalibrationOutcomeRow.id.in_([ids[0], ids[-1]])
+                )
+            )
+        ]
+        connection.execute(
+            CalibrationOutcomeRow.__table__.delete().where(
+                CalibrationOutcomeRow.id.in_([ids[0], ids[-1]])
+            )
+        )
+    reader = EstimatorCache()
+    with server.runtime.reader() as uow:
+        model = reader.current(uow.session)
+    observed: list[float] = []
+    observe = model.observe  # type: ignore[attr-defined]
+
+    def spy(progress: object, estimate: object, in_stock_at: object, weight: float) -> None:
+        observed.append(weight)
+        observe(progress, estimate, in_stock_at, weight)
+
+    model.observe = spy  # type: ignore[attr-defined]
+
+    # When both commit, and the process reads the model again (twice)
+    with server.runtime.engine.begin() as connection:
+        connection.execute(CalibrationOutcomeRow.__table__.insert(), held)
+    with server.runtime.reader() as uow:
+        reader.current(uow.session)
+        reader.current(uow.session)
+
+    # Then it applied exactly those two, once each
+    assert observed == [row["weight"] for row in sorted(held, key=lambda row: row["id"])]
+
+
 def test_section4_progress_carries_milestones_and_the_carriers_first_eta(
     market: Market, server: Server
 ) -> None:

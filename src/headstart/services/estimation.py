@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
@@ -117,15 +117,26 @@ class EstimatorCache:
     def _apply_outcomes(self, session: Session) -> None:
         assert self._estimator is not None and self._model_id is not None
         floor = self._applied_upto - _LATE_COMMIT_WINDOW
+        # The window below the highest applied id is read as ids alone (cheap); only the
+        # outcomes not applied yet are loaded with their snapshots, whose JSON is the cost.
+        late = [
+            outcome_id
+            for outcome_id in session.scalars(
+                select(CalibrationOutcomeRow.id).where(
+                    CalibrationOutcomeRow.id > max(floor, self._fitted_upto),
+                    CalibrationOutcomeRow.id <= self._applied_upto,
+                )
+            )
+            if outcome_id not in self._applied
+        ]
+        unseen = CalibrationOutcomeRow.id > self._applied_upto
         rows = session.execute(
             select(CalibrationOutcomeRow, EstimateSnapshotRow)
             .join(EstimateSnapshotRow, EstimateSnapshotRow.id == CalibrationOutcomeRow.snapshot_id)
-            .where(CalibrationOutcomeRow.id > max(floor, self._fitted_upto))
+            .where(or_(unseen, CalibrationOutcomeRow.id.in_(late)) if late else unseen)
             .order_by(CalibrationOutcomeRow.id)
         ).all()
         for outcome, snapshot in rows:
-            if outcome.id in self._applied:
-                continue
             self._estimator.observe(
                 progress_from_dict(snapshot.progress),
                 InStockEstimate.from_dict(snapshot.estimate),
