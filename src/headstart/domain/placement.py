@@ -117,6 +117,7 @@ def quote(supply: SkuSupply, quantity: int, region: str, policy: Policy, now: da
     options: list[tuple[tuple[object, ...], Quote]] = []
     record: dict[str, object] = {"now": now.isoformat(), "policy": policy.to_dict(), "fcs": {}}
     best_available = 0
+    supplied = False  # some FC serving the region has units on hand or confidently coming
     for at_fc in supply.at_fcs:
         fc = at_fc.fc
         fc_reasons: list[str] = []
@@ -136,6 +137,7 @@ def quote(supply: SkuSupply, quantity: int, region: str, policy: Policy, now: da
             continue
         curve = slack_curve(entries, at_fc.demand)
         best_available = max(best_available, curve[-1].value if curve else 0)
+        supplied = supplied or any(entry.quantity > 0 for entry in entries)
         if day is None:
             continue
         on_hand = at_fc.on_hand >= quantity and day == today
@@ -154,6 +156,8 @@ def quote(supply: SkuSupply, quantity: int, region: str, policy: Policy, now: da
         return min(options, key=lambda pair: pair[0])[1]
     if best_available > 0 and quantity > best_available:
         reasons.append("insufficient_quantity")
+    if best_available == 0 and supplied:
+        reasons.append("all_supply_promised")  # R6: earlier orders hold every unit
     if not any(a.on_hand > 0 for a in supply.at_fcs):
         reasons.append("no_sellable_stock")
     if not any(lot.counted for a in supply.at_fcs for lot in a.lots):

@@ -23,6 +23,7 @@ REASONS = {
     "head_start_cap": "The seller's head-start cap for this SKU limits what is offered (R1a).",
     "region_not_served": "A fulfillment center holding supply does not deliver to this region.",
     "insufficient_quantity": "Fewer units can be promised than were asked for (R6).",
+    "all_supply_promised": "Every unit on hand or on its way is promised to earlier orders (R6).",
     "no_sellable_stock": "No sellable units are on hand at any fulfillment center (R3).",
     "no_counted_inbound_supply": "No inbound shipment counts as confident supply (R4).",
     # Shipments at risk (R9, R10, R12)

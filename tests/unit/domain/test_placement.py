@@ -107,6 +107,25 @@ def test_r6_units_already_promised_are_not_offered_again() -> None:
     offer = quote(supply, 1, "us-west", POLICY, NOW)
 
     assert (offer.buyable, offer.promise, offer.available_quantity) == (False, None, 0)
+    assert offer.reasons == ("all_supply_promised", "no_sellable_stock")
+
+
+def test_r4_units_on_hand_and_inbound_all_promised_say_why_not_buyable() -> None:
+    # given 2 units on the shelf and a lot of 10, all 12 promised to earlier orders
+    # (found by the long domain-model run: this "no" had no reason at all)
+    supply = sku_supply(
+        at_fc(
+            LA,
+            on_hand=2,
+            lots=(lot_in_stock_on(LA, THU, 10, NOW),),
+            demand=(Entry(MON, 2), Entry(THU, 10)),
+        )
+    )
+
+    offer = quote(supply, 1, "us-west", POLICY, NOW)
+
+    assert offer.buyable is False
+    assert offer.reasons == ("all_supply_promised",)
 
 
 def test_r18_not_buyable_quote_is_temporarily_out_of_stock_without_any_date() -> None:
