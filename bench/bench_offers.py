@@ -3,7 +3,9 @@
 Starts the real ``headstart serve`` (``--workers N``, production mode: no sandbox clock)
 on a fresh PostgreSQL database (or SQLite file), seeds it over HTTP with SKUs of every
 kind a storefront asks about (out of stock with inbound lots at one or two FCs, some
-with head-start orders waiting; in stock; nothing coming), then drives:
+with head-start orders waiting; in stock; nothing coming), warms every process up (each
+SKU's offer asked ``WARM_ROUNDS`` times, so each process has computed and keeps most;
+that cold pass's rate is printed apart), then drives:
 
 1. peak: ``wrk`` (Debian's; a closed-loop Python generator if it is missing) for
    ``--duration`` seconds over ``--connections`` connections on random SKUs, then the
@@ -11,7 +13,9 @@ with head-start orders waiting; in stock; nothing coming), then drives:
    database), printing requests/s, p50 and p99 and the ratio of requests/s;
 2. 80% of the offers' peak rate at a fixed rate, open loop (wrk cannot: a Python
    generator sends on a schedule and times each request from when it was due, so a
-   stall is not hidden), printing p50 and p99.
+   stall is not hidden), printing p50 and p99. The generator shares the cores with the
+   server, so "peak" here is the lower of wrk's and a Python closed loop's (32
+   connections, a third of ``--duration``): what the server sustains beside it.
 
 Server-side figures come from the server's own ``GET /metrics`` (the latency
 histogram of the route, before and after each phase): requests counted and p50/p99
@@ -59,6 +63,7 @@ REGION = "us-west"
 FCS = (("LAX1", "America/Los_Angeles", "us-west"), ("EWR1", "America/New_York", "us-east"))
 TARGET_RATIO = 0.70
 TARGET_P99_MS = 20.0
+WARM_ROUNDS = 4  # each SKU's offer asked this often before measuring
 
 
 # ------------------------------------------------------------------ the server
@@ -333,12 +338,21 @@ async def python_load(
 
     started = loop.time()
     if rate is not None:
+        # At most ``connections`` requests in flight, as a storefront's pool would allow:
+        # a request waiting for a connection is late, and its wait counts (timed from when
+        # it was due). Unbounded, a stall would open hundreds of connections.
+        slots = asyncio.Semaphore(connections)
+
+        async def send_when_free(due: float) -> None:
+            async with slots:
+                await send(due)
+
         tasks = []
         for n in range(int(rate * duration)):
             due = started + n / rate
-            if (wait := due - loop.time()) > 0:
-                await asyncio.sleep(wait)
-            tasks.append(asyncio.create_task(send(due)))
+            wait = due - loop.time()
+            await asyncio.sleep(max(wait, 0.0))  # behind schedule: still let sends run
+            tasks.append(asyncio.create_task(send_when_free(due)))
         await asyncio.gather(*tasks)
     else:
 
@@ -356,6 +370,42 @@ async def python_load(
         tool,
         len(latencies),
         seconds,
+        1000 * latencies[len(latencies) // 2],
+        1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        errors,
+    )
+
+
+async def ask_each(base: str, paths: Sequence[str], rounds: int, connections: int = 4) -> Load:
+    """Every path ``rounds`` times (shuffled), as fast as ``connections`` senders go: with
+    N server processes, each then has most SKUs' offers kept."""
+    url = httpx.URL(base)
+    host, port = url.host, url.port or 80
+    todo = [path for _ in range(rounds) for path in paths]
+    random.Random(3).shuffle(todo)
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    errors = 0
+
+    async def sender() -> None:
+        nonlocal errors
+        connection = await Connection.open(host, port)
+        try:
+            while todo:
+                path = todo.pop()
+                sent = loop.time()
+                errors += await connection.get(host, path) != 200
+                latencies.append(loop.time() - sent)
+        finally:
+            connection.close()
+
+    started = loop.time()
+    await asyncio.gather(*(sender() for _ in range(connections)))
+    latencies.sort()
+    return Load(
+        "python, each SKU",
+        len(latencies),
+        loop.time() - started,
         1000 * latencies[len(latencies) // 2],
         1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         errors,
@@ -485,16 +535,26 @@ def main() -> None:
             return load, server_side(before, route_histogram(base, route))
 
         warmup = min(5.0, args.duration)
-        asyncio.run(python_load(base, offer_paths, warmup, connections=4))  # every process warm
+        # Every process warm: its in-stock model loaded, and (issue 8) each SKU's offer
+        # computed and kept; the cold cost is measured and printed apart.
+        cold = asyncio.run(ask_each(base, offer_paths, WARM_ROUNDS))
+        asyncio.run(python_load(base, offer_paths, warmup, connections=4))
         offers, offers_server = peak(offer_paths, OFFER_ROUTE)
         baseline, baseline_server = peak([BASELINE_ROUTE], BASELINE_ROUTE)
-        rate = 0.8 * offers.rate
+        # The fixed-rate sender is Python on the same cores as the server: what the server
+        # sustains beside it is what a Python closed loop reaches, often well below wrk's
+        # peak once offers are cheap. 80% of the lower of the two.
+        beside_python = asyncio.run(
+            python_load(base, offer_paths, max(3.0, args.duration / 3), connections=32)
+        )
+        rate = 0.8 * min(offers.rate, beside_python.rate)
         before = route_histogram(base, OFFER_ROUTE)
         steady = asyncio.run(python_load(base, offer_paths, args.duration, rate=rate))
         steady_server = server_side(before, route_histogram(base, OFFER_ROUTE))
 
     rows = [
         ("offers, peak", offers, offers_server),
+        ("offers, peak (python)", beside_python, None),
         ("healthz, peak (baseline)", baseline, baseline_server),
         ("offers, 80% of peak", steady, steady_server),
     ]
@@ -503,18 +563,23 @@ def main() -> None:
         f"{'errors':>6}   {'':7} {'p50 ms':>7} {'p99 ms':>7}"
     )
     for name, load, side in rows:
+        server = f"server: {side.p50_ms:>7.2f} {side.p99_ms:>7.2f}" if side else ""
         print(
             f"{name:<26} {load.tool:<22} {load.rate:>8.0f} {load.p50_ms:>8.2f} "
-            f"{load.p99_ms:>8.2f} {load.errors:>6}   server: "
-            f"{side.p50_ms:>7.2f} {side.p99_ms:>7.2f}"
+            f"{load.p99_ms:>8.2f} {load.errors:>6}   {server}"
         )
+    print(
+        f"\nwarm-up: every SKU's offer asked {WARM_ROUNDS} times over 4 connections, "
+        f"{cold.requests} requests in {cold.seconds:.1f} s ({cold.rate:.0f}/s; first answers "
+        "are computed, later ones kept)"
+    )
     ratio = offers.rate / baseline.rate if baseline.rate else 0.0
     print(
         f"\noffers/baseline requests/s: {ratio:.2f} (target >= {TARGET_RATIO:.2f}: "
         f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})"
     )
     print(
-        f"p99 at 80% of peak ({rate:.0f}/s): {steady.p99_ms:.1f} ms as sent, "
+        f"p99 at 80% of peak ({rate:.0f}/s, of the lower peak): {steady.p99_ms:.1f} ms as sent, "
         f"{steady_server.p99_ms:.1f} ms in the server (target <= {TARGET_P99_MS:g} ms: "
         f"{'met' if steady.p99_ms <= TARGET_P99_MS else 'NOT met'})"
     )

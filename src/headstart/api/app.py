@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,11 +28,28 @@ from headstart.api.routers import (
     webhooks,
 )
 from headstart.bootstrap import Runtime
+from headstart.services.offer_cache import OfferCache
 from headstart.web import install_web
 from headstart.workers.runner import in_process_worker
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    # Offers kept in this process, forgotten on every commit that changes them (issue 8).
+    offer_cache = OfferCache.for_engine(runtime.engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        offer_cache.start()  # listening before the first request, if it can
+        try:
+            if runtime.settings.run_worker_in_process:
+                # A laptop demo's scheduler (and NATS consumer) beside the API (issue 4).
+                async with in_process_worker(app):
+                    yield
+            else:
+                yield
+        finally:
+            offer_cache.close()
+
     app = FastAPI(
         title="Head Start",
         version=__version__,
@@ -38,10 +57,10 @@ def create_app(runtime: Runtime) -> FastAPI:
             "Keep a product buyable while its stock is still on the way to the warehouse, "
             "with delivery dates promised from a confident in-stock estimate."
         ),
-        # A laptop demo's scheduler (and NATS consumer) beside the API (issue 4).
-        lifespan=in_process_worker if runtime.settings.run_worker_in_process else None,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.offer_cache = offer_cache
     install_error_handlers(app)
     install_openapi(app)  # built on first request, so every route below is documented
     for module in (

@@ -13,12 +13,15 @@ from headstart.domain.errors import Forbidden, InvalidRequest, Unauthenticated
 from headstart.services.auth_failures import client_names
 from headstart.services.estimation import EstimatorCache
 from headstart.services.keys import OPERATOR, SELLER, STOREFRONT, Principal, authenticate
+from headstart.services.offer_cache import OfferCache
 from headstart.store.uow import UnitOfWork
 
 bearer = HTTPBearer(auto_error=False, description="API key: Authorization: Bearer <key>")
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that only read the app's state are ``async``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hop that costs more than an offer kept in memory.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -34,13 +37,19 @@ def get_reader(runtime: RuntimeDep) -> UnitOfWork:
     return runtime.reader()
 
 
-def get_estimators(runtime: RuntimeDep) -> EstimatorCache:
+async def get_estimators(runtime: RuntimeDep) -> EstimatorCache:
     return runtime.estimators
+
+
+async def get_offer_cache(request: Request) -> OfferCache:
+    cache: OfferCache = request.app.state.offer_cache
+    return cache
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Reader = Annotated[UnitOfWork, Depends(get_reader)]
 Estimators = Annotated[EstimatorCache, Depends(get_estimators)]
+Offers = Annotated[OfferCache, Depends(get_offer_cache)]
 
 
 def get_principal(

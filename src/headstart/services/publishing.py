@@ -11,6 +11,7 @@ from headstart.domain.placement import availability_by_fc, quote
 from headstart.domain.policy import Policy
 from headstart.services.outbox import OutboxBuffer, enqueue
 from headstart.services.sku_state import SkuState
+from headstart.store.offer_changes import declare_changed_skus
 from headstart.store.tables import OfferDecisionRow
 
 
@@ -30,9 +31,15 @@ def publish_if_changed(
     outbox: OutboxBuffer | None = None,
 ) -> bool:
     """Compare with the last published offer; on a change store the decision and emit R16
-    (buffered in ``outbox`` when given, for the caller to write)."""
-    summary = offer_summary(state, now)
+    (buffered in ``outbox`` when given, for the caller to write).
+
+    Every change to a SKU's supply or demand comes here: this is where the transaction
+    names the SKU whose offers every process must forget at commit, published summary
+    changed or not (an offer for more units may have changed all the same).
+    """
     product = state.product
+    declare_changed_skus(session, (product.sku,))
+    summary = offer_summary(state, now)
     if product.offer == summary:
         return False
     product.offer_seq += 1

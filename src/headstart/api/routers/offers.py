@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from headstart.api.deps import Estimators, Operator, Reader
+from headstart.api.deps import Estimators, Offers, Operator, Reader, RuntimeDep
 from headstart.api.schemas import CODE_PATTERN, PRINTABLE, Code
 from headstart.observability.metrics import record_offer
 from headstart.services import offers
@@ -21,10 +21,19 @@ Quantity = Annotated[int, Query(ge=1, le=1_000_000)]
 
 @router.get("/v1/offers/{sku}")
 def get_offer(
-    sku: Code, uow: Reader, estimators: Estimators, region: Region = None, quantity: Quantity = 1
+    sku: Code,
+    runtime: RuntimeDep,
+    estimators: Estimators,
+    cache: Offers,
+    region: Region = None,
+    quantity: Quantity = 1,
 ) -> dict[str, Any]:
     """Public. R18: a date is shown only when the promise is confident."""
-    view = offers.get_offer(uow, estimators, sku, region=region, quantity=quantity)
+    # The unit of work is made here, not by a ``Reader`` dependency: FastAPI would run
+    # that in its thread pool, a hop costing more than an offer kept in memory.
+    view = offers.get_offer(
+        runtime.reader(), estimators, sku, region=region, quantity=quantity, cache=cache
+    )
     record_offer(view)
     return view
 
@@ -46,7 +55,8 @@ def explain_offer(
 def search(
     uow: Reader,
     estimators: Estimators,
+    cache: Offers,
     q: Annotated[str, Query(max_length=200, pattern=PRINTABLE_OR_EMPTY)] = "",
     region: Region = None,
 ) -> dict[str, Any]:
-    return offers.search(uow, estimators, q, region=region)
+    return offers.search(uow, estimators, q, region=region, cache=cache)
