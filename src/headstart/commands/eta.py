@@ -5,7 +5,9 @@
 the rest event by event as if live (refitting weekly from what has closed, as
 the service does), and prints coverage, padding, pinball loss
 and the rolling 4-week coverage per mode (ocean split at berthing) and per
-mode x season cell, beside three baselines; with ``--json`` the same as JSON.
+mode x season cell, beside three baselines, then a weekly series (per ISO week
+the promise was made and per bucket: raw and corrected coverage, mean padding,
+count; ``evaluation.weekly``); with ``--json`` the same as JSON.
 It writes ``evaluation.json`` and two PNG charts into ``--out`` (by default
 the folder the history file is in).
 """
@@ -26,6 +28,7 @@ from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.evaluation.baselines import BASELINES
 from headstart.evaluation.replay import replay
 from headstart.evaluation.report import Row, Target, rows_of, targets_of, to_json
+from headstart.evaluation.weekly import WeekCell, weekly_of
 from headstart.history.jsonl import HistoryReadResult, read_history_file
 
 app = typer.Typer(help="In-stock estimates: fit the model, evaluate it against baselines.")
@@ -86,6 +89,14 @@ def evaluate(
     refit_days: Annotated[
         float, typer.Option(min=0.0, help="refit from closed shipments this often (0: never)")
     ] = 7.0,
+    overdue: Annotated[
+        bool,
+        typer.Option(
+            "--overdue/--no-overdue",
+            help="tell the calibration of a miss when the promised date passes, not only "
+            "once in stock (the service does not yet)",
+        ),
+    ] = False,
 ) -> None:
     """Train on the earliest part, replay the rest as if live, and score it beside baselines."""
     result = _read(history)
@@ -97,6 +108,7 @@ def evaluate(
             clock=time.perf_counter,
             stride=stride,
             refit_days=refit_days,
+            overdue=overdue,
         )
     rows = rows_of(replayed, quantile)
     targets = targets_of(rows, quantile, replayed.fit_seconds)
@@ -124,6 +136,7 @@ def evaluate(
     console.print(_model_table(rows, quantile))
     console.print(_baseline_table(rows))
     console.print(_target_table(targets))
+    console.print(_weekly_table(weekly_of(replayed.predictions)))
     for chart in charts:
         console.print(f"chart: {chart}")
 
@@ -178,5 +191,20 @@ def _target_table(targets: list[Target]) -> Table:
         table.add_row(
             t.name, _fmt(t.measured, 3), _fmt(t.limit, 3),
             "[green]yes[/]" if t.holds else "[red]NO[/]",
+        )  # fmt: skip
+    return table
+
+
+def _weekly_table(cells: list[WeekCell]) -> Table:
+    table = Table(
+        title="By ISO week the promise was made, per bucket: coverage of the promise and of the "
+        "model's own quantile (raw, before the online correction), mean padding of each"
+    )
+    for name in ("week", "bucket", "n", "coverage", "raw cov", "mean pad d", "raw pad d"):
+        table.add_column(name, justify="left" if name in ("week", "bucket") else "right")
+    for c in cells:
+        table.add_row(
+            c.week, c.bucket, str(c.count), _fmt(c.coverage, 3), _fmt(c.raw_coverage, 3),
+            _fmt(c.mean_padding_days), _fmt(c.raw_mean_padding_days),
         )  # fmt: skip
     return table

@@ -7,7 +7,9 @@ estimator is asked exactly what the service would ask: the shipment's progress
 at that instant, with its FC's load counted from shipments delivered and in
 stock by then. Outcomes are fed back to the online calibration only when the
 shipment's ``in_stock_at`` has passed on the replay clock, so late labels are
-as late as they would be live.
+as late as they would be live. With ``overdue``, a promise whose date passes with
+the shipment not in stock is told to the calibration then, as a miss known
+(``CalibratedEstimator.observe_overdue``), and its outcome again once in stock.
 
 Like the live service, the replay refits the model on a schedule (every
 ``refit_days``) from what has closed by then: the training shipments and every
@@ -92,13 +94,15 @@ def replay(
     clock: Callable[[], float] | None = None,
     stride: int = 1,
     refit_days: float = 7.0,
+    overdue: bool = False,
 ) -> Replay:
     """Fit on the early part, replay the rest; ``clock`` (seconds) times the fit if given.
 
     ``stride`` > 1 replays only every stride-th later shipment (a quicker look);
     FC loads are still counted from the whole history, as a live service sees them.
     ``refit_days`` > 0 refits the model that often (see the module's note); 0 never,
-    nor when ``fit`` supplies the estimator.
+    nor when ``fit`` supplies the estimator. ``overdue`` tells misses at their
+    promised date (see the module's note).
     """
     train, test = split_history(history, train_fraction)
     test = test[::stride]
@@ -109,11 +113,12 @@ def replay(
     fit_seconds = (clock() - started) if clock else 0.0
     baselines = Baselines.fit(train, quantile)
     index = FcLoadIndex.of(history)
-    # The replay clock: (instant, order, kind, shipment index); outcomes before promises.
-    queue: list[tuple[float, int, int, int]] = []
+    # The replay clock: (instant, order, kind, shipment index, promise index); outcomes
+    # (0), refits (2) and overdue promises (3) before promises (1) at one instant.
+    queue: list[tuple[float, int, int, int, int]] = []
     for i, shipment in enumerate(test):
-        queue.append((shipment.in_stock_at.timestamp(), 0, 0, i))
-        queue.extend((at.timestamp(), 1, 1, i) for at in snapshot_times(shipment))
+        queue.append((shipment.in_stock_at.timestamp(), 0, 0, i, 0))
+        queue.extend((at.timestamp(), 1, 1, i, 0) for at in snapshot_times(shipment))
     refits = (
         _Refits(train, test, index, estimator.model.settings)
         if refit_days > 0 and fit is None
@@ -122,28 +127,41 @@ def replay(
     if refits is not None:
         first, last = test[0].shipped_at.timestamp(), max(queue)[0]
         count = int((last - first) // (refit_days * _DAY))
-        queue.extend((first + (k + 1) * refit_days * _DAY, 0, 2, k) for k in range(count))
+        queue.extend((first + (k + 1) * refit_days * _DAY, 0, 2, k, 0) for k in range(count))
     heapq.heapify(queue)
     pending: dict[int, list[tuple[ShipmentProgress, InStockEstimate, InStockEstimate]]] = {}
     predictions: list[Prediction] = []
     while queue:
-        stamp, _, kind, i = heapq.heappop(queue)
+        stamp, _, kind, i, j = heapq.heappop(queue)
         if kind == 2 and refits is not None:
             estimator = estimator.refitted(refits.model_at(stamp))
             continue
         shipment = test[i]
+        if kind == 3:
+            # A promise's date passed with the shipment not in stock: a miss known now.
+            progress, raw, _ = pending[i][j]
+            key = f"{shipment.shipment_id}#{j}"
+            estimator.observe_overdue(
+                progress, raw, key, datetime.fromtimestamp(stamp, UTC), 1.0 / (j + 1)
+            )
+            continue
         if kind == 0:
             done = pending.pop(i, [])
-            for progress, raw, estimate in done:
+            for j, (progress, raw, estimate) in enumerate(done):
                 # One shipment is one outcome, however many promises rested on it.
                 weight = 1.0 / len(done)
-                estimator.observe_both(progress, raw, estimate, shipment.in_stock_at, weight)
+                key = f"{shipment.shipment_id}#{j}" if overdue else None
+                estimator.observe_both(progress, raw, estimate, shipment.in_stock_at, weight, key)
             continue
         at = datetime.fromtimestamp(stamp, shipment.shipped_at.tzinfo)
         backlog, deliveries = index.load_at(shipment.destination_fc, at)
         progress = progress_at(shipment, at, fc_backlog=backlog, fc_deliveries_7d=deliveries)
         raw, estimate = estimator.estimate_both(progress, at)
-        pending.setdefault(i, []).append((progress, raw, estimate))
+        promises = pending.setdefault(i, [])
+        promises.append((progress, raw, estimate))
+        deadline = estimate.quantile(quantile)
+        if overdue and shipment.in_stock_at > deadline:
+            heapq.heappush(queue, (deadline.timestamp(), 0, 3, i, len(promises) - 1))
         predictions.append(
             Prediction(
                 shipment_id=shipment.shipment_id,

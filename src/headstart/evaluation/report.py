@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from headstart.evaluation.baselines import BASELINES
 from headstart.evaluation.metrics import Scores, score
 from headstart.evaluation.replay import BUCKETS, OCEAN_AT_SEA, OCEAN_BERTHED, Prediction, Replay
+from headstart.evaluation.weekly import weekly_of
 
 # Issue 3: mean padding off-peak per bucket (days); in peak at most twice these.
 PADDING_TARGET_DAYS: dict[str, float] = {
@@ -128,4 +129,5 @@ def to_json(replay: Replay, rows: list[Row], targets: list[Target], q: float) ->
             }
             for t in targets
         ],
+        "weekly": [c.to_dict() for c in weekly_of(replay.predictions)],
     }

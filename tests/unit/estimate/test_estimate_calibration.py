@@ -11,7 +11,16 @@ from statistics import NormalDist
 import pytest
 
 from headstart.domain.estimate import LEVELS, InStockEstimate, InvalidEstimateInput
-from headstart.domain.estimate.calibration import ConformalCalibration, sibling_of
+from headstart.domain.estimate.calibrated import fit_estimator
+from headstart.domain.estimate.calibration import (
+    ConformalCalibration,
+    group_of,
+    outcome_group_of,
+    sibling_of,
+)
+from headstart.domain.estimate.calibration_codec import calibration_from_dict, calibration_to_dict
+from headstart.domain.estimate.stages import progress_at
+from tests.unit.estimate.history_builders import parcel_history, shipment
 
 NOW = datetime(2025, 5, 5, 12, 0, tzinfo=UTC)
 GROUP = "parcel|en_route|off"
@@ -137,11 +146,14 @@ def test_warm_start_begins_each_group_at_its_held_out_conformal_quantile() -> No
 def test_calibration_state_round_trips_through_json() -> None:
     calibration = ConformalCalibration(quantile=0.97, window=300)
     _feed(calibration, 350, scale=1.3, seed=6)
+    raw = _lognormal(48.0, 0.4)
+    calibration.observe_overdue(GROUP, "S9#0", raw, raw.quantile(0.97) + timedelta(days=2))
 
-    rebuilt = ConformalCalibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+    rebuilt = calibration_from_dict(json.loads(json.dumps(calibration_to_dict(calibration))))
 
     assert rebuilt.offset(GROUP) == pytest.approx(calibration.offset(GROUP), abs=1e-4)
     assert rebuilt.groups[GROUP].observed == 350
+    assert rebuilt.groups[GROUP].overdue == calibration.groups[GROUP].overdue
 
 
 @pytest.mark.parametrize(
@@ -180,3 +192,60 @@ def test_scores_older_than_the_memory_are_forgotten_once_enough_newer_ones_remai
     # Then the old ones no longer weigh on the offset
     assert len(calibration.groups[GROUP].scores) == 100
     assert calibration.offset(GROUP) < 0.5
+
+
+def test_an_outcome_is_scored_in_the_season_it_came_into_stock_not_the_one_expected() -> None:
+    # Given a parcel shipped early in October: its estimate expects an off-peak in-stock
+    # time, but peak (from October 15) caught it and it came into stock in November
+    october = datetime(2025, 10, 6, 12, 0, tzinfo=UTC)
+    parcel = shipment(1, transit_days=3.0, receiving_days=30.0, shipped_at=october)
+    progress = progress_at(parcel, october)
+    estimator = fit_estimator(parcel_history(160))
+    raw, promised = estimator.estimate_both(progress, october)
+    assert group_of(progress, october, raw.hours[LEVELS.index(0.5)]) == "parcel|en_route|off"
+
+    # When its outcome is told
+    estimator.observe_both(progress, raw, promised, parcel.in_stock_at)
+
+    # Then it teaches the peak group, and the off-peak group (whose correction the weeks
+    # after peak will use) hears nothing of it
+    groups = estimator.calibration.groups
+    assert outcome_group_of(progress, october, parcel.in_stock_at) == "parcel|en_route|peak"
+    assert groups["parcel|en_route|peak"].observed == 1
+    assert "parcel|en_route|off" not in groups or groups["parcel|en_route|off"].observed == 0
+
+
+def test_a_promise_past_its_date_counts_as_a_miss_at_once_and_only_once() -> None:
+    told_late = ConformalCalibration(quantile=0.97)
+    told_at_deadline = ConformalCalibration(quantile=0.97)
+    raw = _lognormal(48.0, 0.4)
+    deadline = raw.quantile(0.97)
+    closed = deadline + timedelta(days=5)
+
+    told_late.observe(GROUP, raw, raw, closed)
+    told_at_deadline.observe_overdue(GROUP, "S1#0", raw, deadline)
+    level_at_deadline = told_at_deadline.groups[GROUP].level
+    told_at_deadline.observe(GROUP, raw, raw, closed, key="S1#0")
+
+    # The miss moved the level when the date passed, not again when the shipment closed
+    assert level_at_deadline == pytest.approx(told_late.groups[GROUP].level)
+    assert told_at_deadline.groups[GROUP].level == pytest.approx(level_at_deadline)
+    assert told_at_deadline.groups[GROUP].overdue == {}
+    assert list(told_at_deadline.groups[GROUP].scores) == list(told_late.groups[GROUP].scores)
+
+
+def test_overdue_promises_raise_the_offset_before_they_close() -> None:
+    # Given a group whose model was honest so far
+    calibration = ConformalCalibration(quantile=0.97, window=400)
+    _feed(calibration, 300, scale=1.0, seed=7)
+    before = calibration.offset(GROUP)
+    raw = _lognormal(48.0, 0.4)
+    deadline = calibration.adjust(raw, GROUP).quantile(0.97)
+
+    # When thirty promises pass their date and a week later none has come into stock
+    for k in range(30):
+        calibration.observe_overdue(GROUP, f"S{k}#0", raw, deadline)
+    calibration.observe(GROUP, raw, raw, deadline + timedelta(days=7))
+
+    # Then the correction has grown on what is known already: each is at least a week late
+    assert calibration.offset(GROUP) > before + 0.3

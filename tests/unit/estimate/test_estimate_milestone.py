@@ -11,7 +11,7 @@ import pytest
 from headstart.domain.estimate import InStockEstimator, ShipmentProgress
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
 from headstart.domain.estimate.fc_load import FcLoadIndex
-from headstart.domain.estimate.milestone import MilestoneSettings
+from headstart.domain.estimate.milestone import LOAD_SPEAKS, MilestoneSettings, borrowed_weight
 from headstart.domain.estimate.milestone_codec import milestone_from_dict, milestone_to_dict
 from headstart.domain.estimate.milestone_fit import (
     MilestoneFitter,
@@ -222,3 +222,32 @@ def test_a_week_into_peak_its_quick_first_receipts_do_not_make_a_quick_season() 
 
     assert model.young_peak > 0.5
     assert young.p97 > mature.p97 + 3 * DAY
+
+
+def test_a_young_peak_borrows_fully_for_far_arrivals_and_half_where_the_load_now_holds() -> None:
+    # At the FC the load seen now is the load the receipt meets; weeks away it says little
+    assert borrowed_weight(1.0) == pytest.approx(1.0 - LOAD_SPEAKS) == pytest.approx(0.5)
+    assert borrowed_weight(0.0) == 1.0
+    assert borrowed_weight(1.0) < borrowed_weight(0.6) < borrowed_weight(0.1) < 1.0
+
+
+def test_at_the_fc_a_young_peak_borrows_less_than_its_full_share_but_more_than_none() -> None:
+    # Given a week-old peak whose first receipts all closed within a day
+    history = parcel_history(200, start=PEAK_START - 60 * DAY) + [
+        shipment(1000 + i, transit_days=2.0, receiving_days=0.5 + (i % 5) * 0.1,
+                 shipped_at=PEAK_START + i * timedelta(hours=3))
+        for i in range(40)
+    ]  # fmt: skip
+    now = PEAK_START + 7 * DAY
+    model = fit_milestone_model(history, now=now)
+    delivered = history[-1]
+    progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
+
+    # When a delivered shipment is estimated, with the load seen now standing for half
+    at_fc = model.estimate(progress, now).p97
+    full = replace(model, young_peak=model.young_peak * 2).estimate(progress, now).p97
+    none = replace(model, young_peak=0.0).estimate(progress, now).p97
+
+    # Then it lies between borrowing nothing and borrowing the peak's whole young share
+    assert model.young_peak > 0.5
+    assert none < at_fc < full

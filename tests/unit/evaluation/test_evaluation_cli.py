@@ -51,6 +51,7 @@ def test_evaluate_prints_the_tables_and_writes_charts_next_to_the_output(
     assert (tmp_path / "coverage_by_month.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "padding_histograms.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "evaluation.json").read_text())["replayed_shipments"] == 40
+    assert "By ISO week the promise was made" in result.output
 
 
 def test_evaluate_json_is_machine_readable(history_file: Path, tmp_path: Path) -> None:
@@ -67,6 +68,23 @@ def test_evaluate_json_is_machine_readable(history_file: Path, tmp_path: Path) -
     assert {"carrier_eta", "mode_quantile", "lane_quantile"} == set(
         document["rows"][0]["baselines"]
     )
+
+
+def test_evaluate_json_has_a_weekly_series_whose_overall_counts_add_up_to_every_promise(
+    history_file: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["evaluate", "--history", str(history_file), "--json", "--out", str(tmp_path)]
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{") :])
+    weekly = document["weekly"]
+    assert sum(w["count"] for w in weekly if w["bucket"] == "overall") == document["promises"]
+    assert set(weekly[0]) == {
+        "week", "bucket", "count", "coverage", "raw_coverage",
+        "mean_padding_days", "raw_mean_padding_days",
+    }  # fmt: skip
 
 
 def test_a_history_without_a_valid_line_fails_cleanly(tmp_path: Path) -> None:

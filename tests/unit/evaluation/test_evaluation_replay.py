@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+
+import pytest
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, ShipmentProgress
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
@@ -24,6 +27,8 @@ class RecordingEstimator(CalibratedEstimator):
         self.asked: list[datetime] = []
         self.told: list[tuple[datetime, datetime]] = []  # (estimate made at, in stock at)
         self.log: list[tuple[str, datetime]] = []  # ("ask", now) / ("tell", in stock at)
+        self.overdue: dict[str, datetime] = {}  # promise key -> when its date passed
+        self.closed: dict[str, datetime] = {}  # promise key -> when its shipment closed
 
     def estimate_both(
         self, progress: ShipmentProgress, now: datetime
@@ -32,6 +37,17 @@ class RecordingEstimator(CalibratedEstimator):
         self.log.append(("ask", now))
         return super().estimate_both(progress, now)
 
+    def observe_overdue(
+        self,
+        progress: ShipmentProgress,
+        raw: InStockEstimate,
+        key: str,
+        now: datetime,
+        weight: float = 1.0,
+    ) -> float:
+        self.overdue[key] = now
+        return super().observe_overdue(progress, raw, key, now, weight)
+
     def observe_both(
         self,
         progress: ShipmentProgress,
@@ -39,10 +55,13 @@ class RecordingEstimator(CalibratedEstimator):
         predicted: InStockEstimate,
         in_stock_at: datetime,
         weight: float = 1.0,
+        key: str | None = None,
     ) -> float:
         self.told.append((predicted.computed_at, in_stock_at))
         self.log.append(("tell", in_stock_at))
-        return super().observe_both(progress, raw, predicted, in_stock_at, weight)
+        if key is not None:
+            self.closed[key] = in_stock_at
+        return super().observe_both(progress, raw, predicted, in_stock_at, weight, key)
 
 
 def test_the_split_is_by_shipping_time_not_by_file_order() -> None:
@@ -127,3 +146,32 @@ def test_scheduled_refits_learn_from_shipments_closed_during_the_replay() -> Non
     assert once.estimator.model.history_count == once.train_count
     assert weekly.estimator.model.history_count > weekly.train_count
     assert weekly.estimator.version != once.estimator.version
+
+
+def test_with_overdue_a_miss_is_told_when_its_promised_date_passes_and_again_when_it_closes() -> (
+    None
+):
+    recorder: list[RecordingEstimator] = []
+
+    def fit(train: Sequence[ClosedShipment]) -> CalibratedEstimator:
+        recorder.append(RecordingEstimator(fit_estimator(train)))
+        return recorder[0]
+
+    # A history whose replayed half takes three times as long to receive: many misses
+    slow = [
+        s if k < 120 else replace(s, in_stock_at=s.in_stock_at + 3 * DAY)
+        for k, s in enumerate(HISTORY)
+    ]
+    replayed = replay(slow, train_fraction=0.75, fit=fit, overdue=True)
+    estimator = recorder[0]
+
+    misses = [p for p in replayed.predictions if p.actual_hours > p.promised_hours]
+    assert misses and len(estimator.overdue) == len(misses)
+    for key, passed_at in estimator.overdue.items():
+        # told at the promised date, before the shipment came into stock, then closed by key
+        assert passed_at < estimator.closed[key]
+    promised_dates = sorted((p.made_at + timedelta(hours=p.promised_hours)) for p in misses)
+    told_dates = sorted(estimator.overdue.values())
+    assert [t.timestamp() for t in told_dates] == pytest.approx(
+        [t.timestamp() for t in promised_dates], abs=1e-3
+    )

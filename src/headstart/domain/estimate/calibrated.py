@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-from headstart.domain.estimate.calibration import ConformalCalibration, group_of
+from headstart.domain.estimate.calibration import (
+    ConformalCalibration,
+    group_of,
+    outcome_group_of,
+)
+from headstart.domain.estimate.calibration_codec import calibration_from_dict, calibration_to_dict
 from headstart.domain.estimate.distribution import LEVELS, InStockEstimate
 from headstart.domain.estimate.errors import InvalidEstimateInput
 from headstart.domain.estimate.fc_load import FcLoadIndex
@@ -85,15 +90,31 @@ class CalibratedEstimator:
         predicted: InStockEstimate,
         in_stock_at: datetime,
         weight: float = 1.0,
+        key: str | None = None,
     ) -> float:
-        """``observe`` with the model's own estimate kept from ``estimate_both``."""
-        group = group_of(progress, raw.computed_at, raw.hours[_MEDIAN])
-        return self.calibration.observe(group, raw, predicted, in_stock_at, weight)
+        """``observe`` with the model's own estimate kept from ``estimate_both``; ``key``
+        names a promise told to ``observe_overdue`` before, whose miss counted then."""
+        group = outcome_group_of(progress, raw.computed_at, in_stock_at)
+        return self.calibration.observe(group, raw, predicted, in_stock_at, weight, key)
+
+    def observe_overdue(
+        self,
+        progress: ShipmentProgress,
+        raw: InStockEstimate,
+        key: str,
+        now: datetime,
+        weight: float = 1.0,
+    ) -> float:
+        """The promise ``key`` (the model's own estimate ``raw``, from ``estimate_both``)
+        passed its promised date ``now`` with the shipment not in stock: a miss known
+        now. Tell its outcome later through ``observe_both`` with the same ``key``."""
+        group = outcome_group_of(progress, raw.computed_at, now)
+        return self.calibration.observe_overdue(group, key, raw, now, weight)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "model": milestone_to_dict(self.model),
-            "calibration": self.calibration.to_dict(),
+            "calibration": calibration_to_dict(self.calibration),
         }
 
     @classmethod
@@ -101,7 +122,7 @@ class CalibratedEstimator:
         model, calibration = d.get("model"), d.get("calibration")
         if not isinstance(model, Mapping) or not isinstance(calibration, Mapping):
             raise InvalidEstimateInput("a stored estimator needs its model and calibration")
-        return cls(milestone_from_dict(model), ConformalCalibration.from_dict(calibration))
+        return cls(milestone_from_dict(model), calibration_from_dict(calibration))
 
 
 def fit_estimator(
@@ -138,8 +159,10 @@ def _scores(
 ) -> Iterator[tuple[str, float]]:
     for shipment, at, progress in snapshots:
         estimate = model.estimate(progress, at)
-        group = group_of(progress, at, estimate.hours[_MEDIAN])
-        yield group, raw.score(estimate, shipment.in_stock_at)
+        yield (
+            outcome_group_of(progress, at, shipment.in_stock_at),
+            raw.score(estimate, shipment.in_stock_at),
+        )
 
 
 def replay_snapshots(

@@ -29,13 +29,18 @@ arrive late (an ocean promise is judged weeks after it is made), so
 ``observe`` is called only once a shipment is in stock; nothing here reads a
 clock. Each group starts from held-out scores (``warm_start``), so the
 correction is right from the first day.
+
+A miss need not wait for its shipment to close: once a promise's date has passed
+without it (``observe_overdue``) the level moves at once, and the promise counts
+among the scores at its lower bound (the score of coming into stock at the latest
+outcome or deadline the group has heard of), until its outcome replaces it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,10 +66,23 @@ def group_of(progress: ShipmentProgress, now: datetime, median_hours: float) -> 
     """The calibration group: ``mode|phase|season``, the season of the expected in-stock time.
 
     Season is part of the group so that what peak teaches the correction (it is
-    mostly receiving) is not carried into the weeks after it, nor before.
+    mostly receiving) is not carried into the weeks after it, nor before. An
+    estimate is corrected by the group of its median; an outcome is scored in the
+    group of the season it came into stock in (``outcome_group_of``).
     """
     peak = is_peak(now + timedelta(hours=median_hours))
     return f"{progress.mode}|{phase_of(progress)}|{'peak' if peak else 'off'}"
+
+
+def outcome_group_of(progress: ShipmentProgress, made_at: datetime, in_stock_at: datetime) -> str:
+    """The group an outcome teaches: that of the season the shipment came into stock in.
+
+    Scored by the season its estimate expected, a promise made before peak for an
+    off-peak arrival that peak caught teaches the off-peak group peak's receiving, and
+    with few off-peak outcomes closing in peak those scores set its correction for the
+    weeks after peak (ocean padding doubled in December for it).
+    """
+    return group_of(progress, made_at, hours_between(made_at, in_stock_at))
 
 
 def sibling_of(group: str) -> str:
@@ -83,6 +101,9 @@ class GroupState:
     observed: int = 0
     cached: float | None = None  # θ as last computed; cleared by every change
     times: deque[float] = field(default_factory=deque)
+    # Promises past their deadline, not yet in stock: key -> (made at, raw q-hours, weight
+    # counted, lower bound of the score as of the group's latest news).
+    overdue: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,6 +168,9 @@ class ConformalCalibration:
         if state.cached is None:
             level = min(1.0, max(0.0, 1.0 - state.level))
             scores = np.asarray(state.scores, dtype=np.float64)
+            if state.overdue:
+                bounds = [entry[3] for entry in state.overdue.values()]
+                scores = np.concatenate((scores, np.asarray(bounds, dtype=np.float64)))
             state.cached = max(
                 self.floor_offset, float(np.quantile(scores, level, method="higher"))
             )
@@ -176,6 +200,48 @@ class ConformalCalibration:
     def _new_state(self) -> GroupState:
         return GroupState(self.alpha, deque(maxlen=self.window), times=deque(maxlen=self.window))
 
+    def observe_overdue(
+        self, group: str, key: str, raw: InStockEstimate, now: datetime, weight: float = 1.0
+    ) -> float:
+        """A promise of ``group`` reached its deadline ``now`` with the shipment not in stock:
+        a miss, known now rather than weeks later once it closes. The level moves at once;
+        until the outcome closes (``observe`` with the same ``key``) the promise counts
+        among the scores as its lower bound, the score of an in-stock time of ``now``,
+        raised to the group's latest news as time passes. Returns the group's new θ."""
+        now = to_utc("now", now)
+        state = self.groups.get(group)
+        if state is None:
+            state = self.groups[group] = self._new_state()
+        self._move_level(state, True, weight)
+        made = raw.computed_at.timestamp()
+        promised = hours_between(raw.computed_at, raw.quantile(self.quantile))
+        state.overdue[key] = (made, promised, weight, 0.0)
+        self._raise_bounds(state, now.timestamp())
+        return self.offset(group)
+
+    def _raise_bounds(self, state: GroupState, stamp: float) -> None:
+        """Each open overdue promise's score as if it came into stock at ``stamp``."""
+        for key, (made, promised, weight, _) in state.overdue.items():
+            actual = max((stamp - made) / 3600.0, 0.0)
+            bound = math.log((actual + self.floor_hours) / (promised + self.floor_hours))
+            state.overdue[key] = (made, promised, weight, bound)
+        state.cached = None
+
+    def _close_overdue(self, key: str, group: str) -> tuple[float, float, float, float] | None:
+        """Take ``key`` off the overdue promises of ``group`` or of its sibling (an overdue
+        promise is held in the season of its deadline, its outcome in that of its close)."""
+        for name in (group, sibling_of(group)):
+            state = self.groups.get(name)
+            if state is not None and key in state.overdue:
+                state.cached = None
+                return state.overdue.pop(key)
+        return None
+
+    def _move_level(self, state: GroupState, miss: bool, weight: float) -> None:
+        alpha = self.alpha
+        level = state.level + weight * self.step * (alpha - (1.0 if miss else 0.0))
+        state.level = min(_LEVEL_SPAN[1] * alpha, max(_LEVEL_SPAN[0] * alpha, level))
+
     def observe(
         self,
         group: str,
@@ -183,6 +249,7 @@ class ConformalCalibration:
         predicted: InStockEstimate,
         in_stock_at: datetime,
         weight: float = 1.0,
+        key: str | None = None,
     ) -> float:
         """Learn from one outcome of ``group``; returns the group's new offset θ.
 
@@ -196,10 +263,14 @@ class ConformalCalibration:
         state = self.groups.get(group)
         if state is None:
             state = self.groups[group] = self._new_state()
-        alpha = self.alpha
-        level = state.level + weight * self.step * (alpha - (1.0 if miss else 0.0))
-        state.level = min(_LEVEL_SPAN[1] * alpha, max(_LEVEL_SPAN[0] * alpha, level))
+        opened = self._close_overdue(key, group) if key is not None else None
+        if opened is None:
+            self._move_level(state, miss, weight)
+        elif weight != opened[2]:
+            self._move_level(state, True, weight - opened[2])  # the weight known only now
         stamp = in_stock_at.timestamp()
+        if state.overdue:
+            self._raise_bounds(state, stamp)
         # Held-out scores (no time of their own) count as of the group's first outcome.
         state.times.extendleft([stamp] * (len(state.scores) - len(state.times)))
         state.scores.append(self.score(raw, in_stock_at))
@@ -232,60 +303,3 @@ class ConformalCalibration:
         if everything:
             level = min(1.0, math.ceil((len(everything) + 1) * (1 - self.alpha)) / len(everything))
             self.default_offset = float(np.quantile(np.asarray(everything), level, method="higher"))
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "quantile": self.quantile,
-            "step": self.step,
-            "window": self.window,
-            "floor_hours": self.floor_hours,
-            "margin": self.margin,
-            "default_offset": self.default_offset,
-            "memory_days": self.memory_days,
-            "min_kept": self.min_kept,
-            "floor_offset": self.floor_offset,
-            "young_group": self.young_group,
-            "groups": {
-                name: {
-                    "level": state.level,
-                    "observed": state.observed,
-                    "scores": [round(v, 5) for v in state.scores],
-                    "times": [round(v, 1) for v in state.times],
-                }
-                for name, state in sorted(self.groups.items())
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, object]) -> ConformalCalibration:
-        try:
-            window = int(str(d["window"]))
-            raw_groups = d.get("groups", {})
-            assert isinstance(raw_groups, Mapping)
-            groups = {}
-            for name, g in raw_groups.items():
-                assert isinstance(g, Mapping)
-                scores = g["scores"]
-                times = g.get("times", [])
-                assert isinstance(scores, list) and isinstance(times, list)
-                groups[str(name)] = GroupState(
-                    float(g["level"]),
-                    deque((float(v) for v in scores), maxlen=window),
-                    int(g["observed"]),
-                    times=deque((float(v) for v in times), maxlen=window),
-                )
-            return cls(
-                quantile=float(str(d["quantile"])),
-                step=float(str(d["step"])),
-                window=window,
-                floor_hours=float(str(d["floor_hours"])),
-                groups=groups,
-                default_offset=float(str(d.get("default_offset", 0.0))),
-                margin=float(str(d.get("margin", 0.0))),
-                memory_days=float(str(d.get("memory_days", 28.0))),
-                min_kept=int(str(d.get("min_kept", 200))),
-                floor_offset=float(str(d.get("floor_offset", 0.0))),
-                young_group=int(str(d.get("young_group", 0))),
-            )
-        except (AssertionError, KeyError, TypeError, ValueError) as error:
-            raise InvalidEstimateInput(f"malformed stored calibration: {error}") from error

@@ -19,7 +19,9 @@ Receiving comes from pools of delivered/checked-in/receiving-started to in stock
 by FC and season of arrival, normalised by the FC's load at arrival and scaled
 by its load now (``LoadEffect``, per season, fading with the time to arrival). A
 peak the history has not shown borrows the off-peak pools mapped quantile by
-quantile onto the published peak figures (``peak_mapping``); the
+quantile onto the published peak figures (``peak_mapping``), a young one a
+falling share of them (``young_peak``), less where the load now still holds
+(``borrowed_weight``); the
 published-figures prior stands at the root of every receiving chain and of the
 "shipped" transit chain, so a season or mode the history has never shown still
 gets a sound answer.
@@ -51,6 +53,17 @@ from headstart.domain.estimate.stages import AT_FC_RANK, RANK, SHIPPED, lane_of,
 
 MODEL_NAME = "milestone-1"
 _LEVELS = np.asarray(LEVELS)
+# Where the FC's load seen now still holds (at the FC: all of it; fading with the time to
+# arrival), the peak's own pools scaled by that load answer for this share of what a young
+# peak would otherwise borrow from the published figures (``borrowed_weight``).
+LOAD_SPEAKS = 0.5
+
+
+def borrowed_weight(fade: float) -> float:
+    """The part of a young peak's borrowed share kept for an arrival whose load factor now
+    holds ``fade`` (1 at the FC, toward 0 for arrivals weeks away): the published figures
+    stand for the load a far arrival will meet; a near one's load is largely known."""
+    return 1.0 - LOAD_SPEAKS * min(1.0, max(0.0, fade))
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,7 @@ class MilestoneModel:
             log_f = self.load.log_factor_now(progress, peak == "peak")
             return self._receiving(
                 progress.mode, progress.destination_fc, "delivered", peak,
-                hours_between(arrived, now), math.exp(log_f), n,
+                hours_between(arrived, now), math.exp(log_f), n, borrowed_weight(1.0),
             )  # fmt: skip
         transit, behind = self._transit(progress, stage, stage_at, now, n)
         if progress.carrier_eta is not None:
@@ -149,14 +162,23 @@ class MilestoneModel:
         return transit + self._receiving_after(progress, now, transit), behind
 
     def _receiving(
-        self, mode: str, fc: str, milestone: str, peak: str, spent: float, scale: float, n: int
+        self,
+        mode: str,
+        fc: str,
+        milestone: str,
+        peak: str,
+        spent: float,
+        scale: float,
+        n: int,
+        borrowing: float = 1.0,
     ) -> tuple[Array, int]:
         keys = receiving_keys(milestone, mode, fc, peak)
         chain = self._chain(keys)
         if milestone == "delivered":
             chain = self._with_prior(chain, f"P|R|{peak}")
         cut = spent / scale
-        young = round(n * self.young_peak) if peak == "peak" and milestone == "delivered" else 0
+        share = self.young_peak * borrowing
+        young = round(n * share) if peak == "peak" and milestone == "delivered" else 0
         draws, behind = draw_chain(chain, [cut] * len(chain), n - young)
         if young:
             # A young peak's own pools hold only its quick deliveries (the slow ones are
@@ -180,8 +202,9 @@ class MilestoneModel:
                 continue
             log_now = self.load.log_factor_now(progress, flag)
             draws, _ = self._receiving(
-                progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0, count
-            )
+                progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0, count,
+                borrowed_weight(float(fade[mask].mean())),
+            )  # fmt: skip
             order = _shuffle(count)
             out[mask] = draws[order] * np.exp(log_now * fade[mask])
         return out
