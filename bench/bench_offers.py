@@ -52,7 +52,7 @@ import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
-from served import running_server
+from served import KEY_SECRET, running_server
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -471,7 +471,7 @@ def profile_offers(database_url: str, skus: Sequence[str], calls: int) -> None:
     from headstart.services.offers import get_offer
 
     runtime = build_runtime(
-        Settings(database_url=database_url, key_secret="bench-key-secret"), migrate=False
+        Settings(database_url=database_url, key_secret=KEY_SECRET), migrate=False
     )
     rng = random.Random(2)
     try:
@@ -514,7 +514,8 @@ def main() -> None:
         return sqlite_database()
 
     log_path = Path(tempfile.gettempdir()) / f"bench-offers-{os.getpid()}.log"
-    with database() as url, running_server(url, args.workers, log_path, OPERATOR_KEY) as base:
+    with database() as url, running_server(url, args.workers, log_path, OPERATOR_KEY) as served:
+        base = served.base
         seeded = seed(base, args.skus, random.Random(args.seed))
         print(
             f"{args.database}, headstart serve --workers {args.workers}, {os.cpu_count()} cores; "
@@ -586,7 +587,8 @@ def main() -> None:
     log_path.unlink(missing_ok=True)
     if args.profile:
         with database() as url:  # a second, smaller marketplace just for the profile
-            with running_server(url, 1, log_path, OPERATOR_KEY) as base:
+            with running_server(url, 1, log_path, OPERATOR_KEY) as served:
+                base = served.base
                 small = seed(base, min(args.skus, 300), random.Random(args.seed))
             profile_offers(url, small.skus, 500)
         log_path.unlink(missing_ok=True)

@@ -280,7 +280,8 @@ def main() -> None:
     args = parser.parse_args()
     log = Path(tempfile.gettempdir()) / f"bench-orders-{os.getpid()}.log"
     with scratch_database() as (url, connect):
-        with running_server(url, args.workers, log, OPERATOR_KEY) as base:
+        with running_server(url, args.workers, log, OPERATOR_KEY) as served:
+            base = served.base
             began = time.perf_counter()
             market = seed(base, args.skus, args.race_units)
             print(f"seeded {args.skus + 2} SKUs in {time.perf_counter() - began:.1f} s")

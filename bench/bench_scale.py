@@ -49,7 +49,6 @@ import random
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -68,13 +67,12 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
-from served import STARTUP_SECONDS, free_port
+from served import KEY_SECRET, running_server
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 OPERATOR_KEY = "hs_op_bench"
-KEY_SECRET = "bench-key-secret"
 REGION = "us-west"
 FCS = (
     ("LAX1", "America/Los_Angeles", "us-west", {"us-west": 2, "us-east": 5}),
@@ -140,9 +138,9 @@ def seed_template(url: str) -> None:
     from headstart.config import Settings
     from headstart.domain.estimate.calibrated import fit_estimator
     from headstart.services import catalog, orders, sellers, shipments
+    from headstart.services.simulation import install_estimator
     from headstart.sim.fcs import open_fc
     from headstart.sim.history import generate_history
-    from headstart.store.tables import EstimatorModelRow
 
     runtime = build_runtime(Settings(database_url=url, key_secret=KEY_SECRET, sandbox=False))
     uow, estimators = runtime.uow, runtime.estimators
@@ -154,18 +152,7 @@ def seed_template(url: str) -> None:
         history = list(
             generate_history(HISTORY_SHIPMENTS, 7, datetime.now(UTC) - timedelta(days=400))
         )
-        model = fit_estimator(history)
-        with uow() as work:
-            work.session.add(
-                EstimatorModelRow(
-                    version=model.version,
-                    fitted_at=work.now(),
-                    history_count=len(history),
-                    outcomes_upto=0,
-                    body=model.to_dict(),
-                )
-            )
-            work.commit()
+        install_estimator(uow(), fit_estimator(history), len(history))
         seller_id = sellers.create_seller(uow(), "Template", "template@example.com")["seller_id"]
         sellers.enroll(uow(), seller_id)
         for sku in TEMPLATE.values():
@@ -465,59 +452,6 @@ def memory_of(pid: int, url: str) -> Memory:
     return Memory(processes, sum(rss_kib(p) for p in backends))
 
 
-@dataclass(frozen=True)
-class Server:
-    base: str
-    pid: int
-    startup_seconds: float
-
-
-@contextmanager
-def running_server(url: str, workers: int, log_path: Path) -> Iterator[Server]:
-    """``headstart serve`` as served.py starts it, timed until ``/healthz`` answers."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HEADSTART_DATABASE_URL": url,
-        "HEADSTART_OPERATOR_KEY": OPERATOR_KEY,
-        "HEADSTART_KEY_SECRET": KEY_SECRET,
-        "HEADSTART_SANDBOX": "0",
-        "HEADSTART_RUN_WORKER_IN_PROCESS": "0",
-    }
-    command = [sys.executable, "-m", "headstart.cli", "serve", "--port", str(port)]
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("ab") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"headstart serve exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - started > STARTUP_SECONDS:
-                raise RuntimeError(f"headstart serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield Server(base, process.pid, time.perf_counter() - started)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def check_offers(base: str, skus: int, rng: random.Random) -> None:
     """Seeded SKUs must be offered as the services would offer them: fail loudly if not.
 
@@ -765,9 +699,9 @@ def run_level(args: argparse.Namespace, skus: int, log_path: Path) -> Level:
         )
         startups = []
         for _ in range(args.starts - 1):  # start-up alone, then once more to measure
-            with running_server(url, args.workers, log_path) as server:
+            with running_server(url, args.workers, log_path, OPERATOR_KEY) as server:
                 startups.append(server.startup_seconds)
-        with running_server(url, args.workers, log_path) as server:
+        with running_server(url, args.workers, log_path, OPERATOR_KEY) as server:
             startups.append(server.startup_seconds)
             started = memory_of(server.pid, url)
             check_offers(server.base, skus, random.Random(args.seed))

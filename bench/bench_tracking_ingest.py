@@ -53,14 +53,10 @@ from headstart.domain.errors import Unavailable
 from headstart.domain.estimate.calibrated import fit_estimator
 from headstart.services import catalog, orders, sellers, shipments
 from headstart.services.sandbox import move_clock
+from headstart.services.simulation import install_estimator
 from headstart.sim.fcs import open_fc
 from headstart.sim.history import generate_history
-from headstart.store.tables import (
-    EstimatorModelRow,
-    OrderRow,
-    ShipmentRow,
-    TrackingEventRow,
-)
+from headstart.store.tables import OrderRow, ShipmentRow, TrackingEventRow
 from headstart.workers.runner import run_worker
 from headstart.workers.tracking_streams import Topology
 
@@ -135,18 +131,7 @@ def seed(runtime: Runtime, args: argparse.Namespace, rng: random.Random) -> list
     for code, zone, region in FCS:
         open_fc(uow, code, zone, region, TRANSIT[region])
     history = list(generate_history(HISTORY_SHIPMENTS, 7, NOW - timedelta(days=400)))
-    model = fit_estimator(history)
-    with uow() as work:
-        work.session.add(
-            EstimatorModelRow(
-                version=model.version,
-                fitted_at=work.now(),
-                history_count=len(history),
-                outcomes_upto=0,
-                body=model.to_dict(),
-            )
-        )
-        work.commit()
+    install_estimator(uow(), fit_estimator(history), len(history))
     skus_of: dict[str, list[str]] = {}
     for s in range(args.sellers):
         seller_id = sellers.create_seller(uow(), f"Seller {s}", f"s{s}@example.com")["seller_id"]

@@ -1,8 +1,8 @@
 """A real ``headstart serve`` for the benchmarks that drive it over HTTP.
 
-Shared by ``bench_offers.py`` and ``bench_orders_pg.py`` (run as scripts, so this
-folder is on ``sys.path``): both start the server the way an operator does and wait
-for ``/healthz`` before they measure anything.
+Shared by ``bench_offers.py``, ``bench_orders_pg.py`` and ``bench_scale.py`` (run as
+scripts, so this folder is on ``sys.path``): each starts the server the way an operator
+does and waits for ``/healthz`` before it measures anything.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 # Each of N uvicorn processes imports the app before it answers (seconds on a busy box).
 STARTUP_SECONDS = 120.0
+KEY_SECRET = "bench-key-secret"  # fixed, so keys a bench made in-process work on the server
 
 
 def free_port() -> int:
@@ -29,22 +31,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A started server: its base URL, the supervisor's process id, and how long it took
+    from the process's start until ``/healthz`` answered."""
+
+    base: str
+    pid: int
+    startup_seconds: float
+
+
 @contextmanager
 def running_server(
     database_url: str, workers: int, log_path: Path, operator_key: str
-) -> Iterator[str]:
-    """``headstart serve`` as an operator starts it; its base URL until it is stopped."""
+) -> Iterator[Served]:
+    """``headstart serve`` as an operator starts it, until it is stopped."""
     port = free_port()
     env = {
         **os.environ,
         "HEADSTART_DATABASE_URL": database_url,
         "HEADSTART_OPERATOR_KEY": operator_key,
-        "HEADSTART_KEY_SECRET": "bench-key-secret",
+        "HEADSTART_KEY_SECRET": KEY_SECRET,
         "HEADSTART_SANDBOX": "0",
         "HEADSTART_RUN_WORKER_IN_PROCESS": "0",
     }
     command = [sys.executable, "-m", "headstart.cli", "serve", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
     with log_path.open("ab") as log:
+        started = time.perf_counter()
         process = subprocess.Popen(
             [*command, "--workers", str(workers)],
             env=env,
@@ -53,9 +67,7 @@ def running_server(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"headstart serve exited:\n{log_path.read_text()}")
@@ -64,10 +76,10 @@ def running_server(
                     break
             except httpx.TransportError:
                 pass
-            if time.monotonic() > deadline:
+            if time.perf_counter() - started > STARTUP_SECONDS:
                 raise RuntimeError(f"headstart serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
+            time.sleep(0.05)
+        yield Served(base, process.pid, time.perf_counter() - started)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

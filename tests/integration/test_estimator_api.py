@@ -116,15 +116,21 @@ def test_r12_the_schedulers_reestimates_are_not_calibration_snapshots(
     assert _count(server, EstimateSnapshotRow) == 1
 
 
-def test_section4_every_process_applies_the_same_outcomes_to_the_stored_model(
-    market: Market, server: Server
-) -> None:
+def _three_parcels_closed_after_a_fit(market: Market) -> None:
+    """A stored model fitted on one closed parcel, then three more closed after it: their
+    outcomes are what the calibration learns from."""
     seller = market.add_seller("Acme")
     market.add_product(seller, "SKU1")
     _closed_parcel(market, seller, "H0", start_hours=0)
     expect(market.client.post("/v1/estimator/refit", headers=market.operator), 200)
-    for i in range(1, 4):  # outcomes after the fit: the calibration learns from them
+    for i in range(1, 4):
         _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+
+
+def test_section4_every_process_applies_the_same_outcomes_to_the_stored_model(
+    market: Market, server: Server
+) -> None:
+    _three_parcels_closed_after_a_fit(market)
     info = expect(market.client.get("/v1/estimator", headers=market.operator), 200)
     assert info["outcomes_since_fit"] == 6  # three shipments, two snapshots each
 
@@ -147,12 +153,7 @@ def test_section4_an_outcome_committed_after_a_higher_one_is_still_applied_once(
     # Given a stored model and outcomes after it, of which two are not committed yet
     # as another process reads them: one with a lower id than the ones it sees (on
     # PostgreSQL a lower id can commit later) and the newest one
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
-    _closed_parcel(market, seller, "H0", start_hours=0)
-    expect(market.client.post("/v1/estimator/refit", headers=market.operator), 200)
-    for i in range(1, 4):
-        _closed_parcel(market, seller, f"H{i}", start_hours=i * 96)
+    _three_parcels_closed_after_a_fit(market)
     with server.runtime.engine.begin() as connection:
         fitted_upto = connection.scalar(select(EstimatorModelRow.outcomes_upto))
         ids = list(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from headstart.domain.estimate import InStockEstimator, ShipmentProgress
+from headstart.domain.estimate import ClosedShipment, InStockEstimator, ShipmentProgress
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import LOAD_SPEAKS, MilestoneSettings, borrowed_weight
@@ -200,15 +200,21 @@ def test_a_young_peak_takes_a_share_falling_to_nothing_from_the_published_figure
     assert shares[3] == 0.0  # as old as the prior's slow tail: the peak's own pools speak
 
 
-def test_a_week_into_peak_its_quick_first_receipts_do_not_make_a_quick_season() -> None:
-    # Given a history of off-peak parcels and peak ones delivered in the peak's first week
-    # whose receipts all closed within a day (the slow ones are still open)
+def _a_week_into_peak_with_quick_first_receipts() -> tuple[list[ClosedShipment], datetime]:
+    """Off-peak parcels, and peak ones delivered in the peak's first week whose receipts
+    all closed within a day (the slow ones are still open); the moment a week in."""
     history = parcel_history(200, start=PEAK_START - 60 * DAY) + [
         shipment(1000 + i, transit_days=2.0, receiving_days=0.5 + (i % 5) * 0.1,
                  shipped_at=PEAK_START + i * timedelta(hours=3))
         for i in range(40)
     ]  # fmt: skip
-    now = PEAK_START + 7 * DAY
+    return history, PEAK_START + 7 * DAY
+
+
+def test_a_week_into_peak_its_quick_first_receipts_do_not_make_a_quick_season() -> None:
+    # Given a history of off-peak parcels and peak ones delivered in the peak's first week
+    # whose receipts all closed within a day (the slow ones are still open)
+    history, now = _a_week_into_peak_with_quick_first_receipts()
     fitter = MilestoneFitter(MilestoneSettings(), FcLoadIndex.of(history))
     for closed in history:
         fitter.add_transit(closed)
@@ -233,12 +239,7 @@ def test_a_young_peak_borrows_fully_for_far_arrivals_and_half_where_the_load_now
 
 def test_at_the_fc_a_young_peak_borrows_less_than_its_full_share_but_more_than_none() -> None:
     # Given a week-old peak whose first receipts all closed within a day
-    history = parcel_history(200, start=PEAK_START - 60 * DAY) + [
-        shipment(1000 + i, transit_days=2.0, receiving_days=0.5 + (i % 5) * 0.1,
-                 shipped_at=PEAK_START + i * timedelta(hours=3))
-        for i in range(40)
-    ]  # fmt: skip
-    now = PEAK_START + 7 * DAY
+    history, now = _a_week_into_peak_with_quick_first_receipts()
     model = fit_milestone_model(history, now=now)
     delivered = history[-1]
     progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
