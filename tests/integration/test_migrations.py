@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
+from headstart.domain.notifications import Notification
+from headstart.services.outbox import enqueue
 from headstart.store.migrate import upgrade_to_head
-from headstart.store.tables import metadata
+from headstart.store.tables import OutboxRow, metadata
 from tests.pg import temporary_database
 
 
@@ -43,3 +47,39 @@ def test_migrations_create_the_schema_the_tables_describe(empty_url: str) -> Non
         engine.dispose()
 
     assert differences == []
+
+
+@pytest.mark.postgres
+def test_row_ids_go_past_two_to_the_31_on_postgresql() -> None:
+    # Given the schema at head on PostgreSQL, whose serial sequences were AS integer
+    with temporary_database() as url:
+        engine = create_engine(url)
+        try:
+            upgrade_to_head(engine)
+            with engine.begin() as connection:
+                kinds = dict(
+                    connection.execute(
+                        text("SELECT sequencename, data_type::text FROM pg_sequences")
+                    ).all()
+                )
+                # When the outbox's sequence is past 2**31 and a notification is recorded
+                connection.execute(text("ALTER SEQUENCE outbox_id_seq RESTART WITH 2147483648"))
+                enqueue(Session(bind=connection), NOTICE, NOW)
+                ids = list(connection.scalars(select(OutboxRow.id)))
+        finally:
+            engine.dispose()
+
+    # Then every sequence is 64-bit and the row got its id
+    assert kinds and set(kinds.values()) == {"bigint"}, kinds
+    assert ids == [2**31]
+
+
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+NOTICE = Notification(
+    kind="offer_changed",
+    recipient="storefront",
+    subject="Offer for SKU1 changed",
+    body="",
+    dedupe_key="offer:SKU1:1",
+    payload={"sku": "SKU1"},
+)

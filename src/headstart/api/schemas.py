@@ -22,9 +22,9 @@ from headstart.domain.estimate import CARRIER_PROGRAMS, MILESTONES, MODES
 
 Units = Annotated[int, Field(strict=True, gt=0, le=1_000_000, description="whole units, > 0")]
 # Numbers are strict throughout: a JSON true or false is not a number (lax mode reads 1/0).
-# The widest id the schema stores (INTEGER columns: 32 bits on PostgreSQL): a larger one
-# in a query is a 422, not an overflow.
-MAX_ROW_ID = 2**31 - 1
+# The widest id the schema stores (store/types.RowId: 64 bits on both engines): a larger
+# one in a query is a 422, not an overflow.
+MAX_ROW_ID = 2**63 - 1
 CODE_PATTERN = r"^[A-Za-z0-9._:-]+$"
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 # Printable text only: a NUL or other control character is refused, never stored.

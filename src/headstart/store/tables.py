@@ -10,7 +10,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     String,
     UniqueConstraint,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from headstart.store.types import UTCDateTime
+from headstart.store.types import RowId, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -168,7 +167,7 @@ class OrderRow(Base):
         # R4: a seller's recent head-start orders, SKU by SKU, without their in-stock ones.
         Index("ix_orders_sku_source", "sku", "source"),
     )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(40), unique=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
     quantity: Mapped[int]
@@ -196,7 +195,7 @@ class OrderRow(Base):
 
 class OrderRevisionRow(Base):
     __tablename__ = "order_revisions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(300))  # e.g. "inventory_adjustment:<why>"
@@ -207,7 +206,7 @@ class OrderRevisionRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
@@ -246,8 +245,8 @@ class DeliveryRow(Base):
         UniqueConstraint("outbox_id", "channel", "target"),
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
     )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(RowId, ForeignKey("outbox.id"))
     channel: Mapped[str] = mapped_column(String(16))  # email | webhook | nats
     target: Mapped[str] = mapped_column(String(2048))  # address, webhook id or subject
     webhook_id: Mapped[str | None] = mapped_column(ForeignKey("webhooks.id"), index=True)
@@ -267,7 +266,7 @@ class OfferDecisionRow(Base):
     """R16/R17: each published change of a SKU's offer, with the inputs behind it."""
 
     __tablename__ = "offer_decisions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), index=True)
     at: Mapped[datetime]
     offer: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -286,12 +285,12 @@ class EstimatorModelRow(Base):
     """A fitted in-stock model (section 4), versioned; the newest row is the one in use."""
 
     __tablename__ = "estimator_models"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     version: Mapped[str] = mapped_column(String(120))
     fitted_at: Mapped[datetime]
     history_count: Mapped[int]
     # Outcomes up to this id were in the history it was fitted on; later ones calibrate it.
-    outcomes_upto: Mapped[int] = mapped_column(default=0)
+    outcomes_upto: Mapped[int] = mapped_column(RowId, default=0)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -299,7 +298,7 @@ class EstimateSnapshotRow(Base):
     """An estimate a promise could rest on, with what the model was told (for calibration)."""
 
     __tablename__ = "estimate_snapshots"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
     computed_at: Mapped[datetime]
     progress: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -310,8 +309,10 @@ class CalibrationOutcomeRow(Base):
     """A snapshot's outcome, known once its shipment came into stock; appended, never changed."""
 
     __tablename__ = "calibration_outcomes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("estimate_snapshots.id"), unique=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("estimate_snapshots.id"), unique=True
+    )
     in_stock_at: Mapped[datetime]
     weight: Mapped[float]
     recorded_at: Mapped[datetime]

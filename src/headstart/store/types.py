@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
+
+# Row ids of the tables that grow with traffic (orders, outbox, offer decisions,
+# estimate snapshots...): 64 bits. On PostgreSQL a 32-bit id runs out after 2**31 rows,
+# days at thousands of events a second; SQLite's INTEGER is 64 bits already and must stay
+# INTEGER to be the rowid (what makes AUTOINCREMENT work).
+RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
