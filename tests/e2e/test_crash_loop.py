@@ -22,15 +22,14 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from headstart.store.migrate import find_migrations_dir
-from headstart.store.tables import metadata
 from tests.e2e.crowd import order_body
 from tests.e2e.server import CLIENT_TIMEOUT, ServerProcess
+from tests.integration.databases import schema_differences
 from tests.support import T0, Market, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -209,12 +208,8 @@ def _check_schema_at_head_and_intact(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            # SQLite reflects column types loosely (a Double comes back as FLOAT): types
-            # are compared on PostgreSQL, tables, columns and indexes on both.
-            compare_type = engine.dialect.name == "postgresql"
-            context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
-            assert context.get_current_revision() == head
-            assert compare_metadata(context, metadata) == []
+            assert MigrationContext.configure(connection).get_current_revision() == head
+            assert schema_differences(connection) == []
             if engine.dialect.name == "sqlite":
                 assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     finally:

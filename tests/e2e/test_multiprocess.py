@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from headstart.workers.tracking_streams import Topology
 from tests.e2e.server import ServerProcess, free_port
-from tests.e2e.worker import WorkerProcess
+from tests.e2e.worker import WorkerProcess, worker_env
 from tests.nats_server import consumer_backlog, delete_streams, nats_test_url, unique_topology
 from tests.pg import temporary_database
 from tests.support import OPERATOR_KEY, T0, Market, bearer, expect
@@ -284,18 +283,8 @@ def test_two_workers_share_one_stream_and_apply_each_event_once(
     finally:
         api.stop()
     api.assert_no_server_errors()
-    env = {
-        **os.environ,
-        "HEADSTART_DATABASE_URL": database,
-        "HEADSTART_SANDBOX": "1",
-        "HEADSTART_NATS_URL": nats_test_url(),
-        "HEADSTART_NATS_STREAM": topology.stream,
-        "HEADSTART_NATS_DEAD_LETTER_STREAM": topology.dead_letter_stream,
-        "HEADSTART_NATS_SUBJECT_PREFIX": topology.prefix,
-        "HEADSTART_NATS_DURABLE": topology.durable,
-        "HEADSTART_TRACKING_BATCH_SIZE": "10",  # many small batches, so both take turns
-        "HEADSTART_SCHEDULER_INTERVAL_SECONDS": "3600",
-    }
+    # many small batches, so both take turns
+    env = worker_env(database, topology, tracking_batch_size="10")
     workers = [MeteredWorker(env, tmp_path / f"worker-{i}.log") for i in (1, 2)]
     for worker in workers:
         worker.start()  # side by side: their imports overlap

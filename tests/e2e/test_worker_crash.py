@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from headstart.bootstrap import build_runtime
 from headstart.config import Settings
 from headstart.workers.tracking_streams import Topology
 from tests.e2e.conftest import _database
-from tests.e2e.worker import WorkerProcess
+from tests.e2e.worker import WorkerProcess, worker_env
 from tests.nats_server import (
     consumer_backlog,
     dead_letters,
@@ -155,18 +154,8 @@ def _kill_and_restart_mid_stream(
 ) -> None:
     # given a marketplace on the engine and a worker consuming the test's own stream
     build_marketplace(url)
-    env = {
-        **os.environ,
-        "HEADSTART_DATABASE_URL": url,
-        "HEADSTART_SANDBOX": "1",
-        "HEADSTART_NATS_URL": nats_test_url(),
-        "HEADSTART_NATS_STREAM": topology.stream,
-        "HEADSTART_NATS_DEAD_LETTER_STREAM": topology.dead_letter_stream,
-        "HEADSTART_NATS_SUBJECT_PREFIX": topology.prefix,
-        "HEADSTART_NATS_DURABLE": topology.durable,
-        "HEADSTART_TRACKING_ACK_WAIT_SECONDS": "3",  # the killed worker's batch comes back soon
-        "HEADSTART_SCHEDULER_INTERVAL_SECONDS": "3600",
-    }
+    # the killed worker's batch comes back soon
+    env = worker_env(url, topology, tracking_ack_wait_seconds="3")
     worker = WorkerProcess(env, tmp_path / "worker.log")
     events = all_events()
     assert len(events) == 10_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,7 +10,27 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from headstart.workers.tracking_streams import Topology
+from tests.nats_server import nats_test_url
+
 READY = "tracking_consumer_started"  # what the worker logs once it consumes
+
+
+def worker_env(database_url: str, topology: Topology, **settings: str) -> dict[str, str]:
+    """A sandbox worker's environment on ``database_url``, consuming the test's own
+    streams (``topology``), its scheduler idle; ``settings`` adds HEADSTART_ variables."""
+    return {
+        **os.environ,
+        "HEADSTART_DATABASE_URL": database_url,
+        "HEADSTART_SANDBOX": "1",
+        "HEADSTART_NATS_URL": nats_test_url(),
+        "HEADSTART_NATS_STREAM": topology.stream,
+        "HEADSTART_NATS_DEAD_LETTER_STREAM": topology.dead_letter_stream,
+        "HEADSTART_NATS_SUBJECT_PREFIX": topology.prefix,
+        "HEADSTART_NATS_DURABLE": topology.durable,
+        "HEADSTART_SCHEDULER_INTERVAL_SECONDS": "3600",
+        **{f"HEADSTART_{name.upper()}": value for name, value in settings.items()},
+    }
 
 
 class WorkerProcess:

@@ -9,7 +9,11 @@ so ids and the outbox count from 1 again as in a brand-new database.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect, text
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, inspect, text
 
 from headstart.store.tables import metadata
 
@@ -33,3 +37,14 @@ def empty_database(engine: Engine) -> None:
                 connection.execute(text(f"ALTER SEQUENCE {quote(sequence)} RESTART"))
         elif "sqlite_sequence" in inspect(connection).get_table_names():
             connection.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def schema_differences(connection: Connection) -> list[Any]:
+    """What the database's schema lacks or has beyond what store/tables.py describes.
+
+    SQLite reflects column types loosely (a Double comes back as FLOAT): types are
+    compared on PostgreSQL, tables, columns and indexes on both.
+    """
+    compare_type = connection.dialect.name == "postgresql"
+    context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
+    return list(compare_metadata(context, metadata))

@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from headstart.domain.notifications import Notification
 from headstart.services.outbox import enqueue
 from headstart.store.migrate import upgrade_to_head
-from headstart.store.tables import OutboxRow, metadata
+from headstart.store.tables import OutboxRow
+from tests.integration.databases import schema_differences
 from tests.pg import temporary_database
 
 
@@ -38,11 +37,7 @@ def test_migrations_create_the_schema_the_tables_describe(empty_url: str) -> Non
     try:
         upgrade_to_head(engine)
         with engine.connect() as connection:
-            # SQLite reflects column types loosely (a Double comes back as FLOAT):
-            # types are compared on PostgreSQL, tables, columns and indexes on both.
-            compare_type = engine.dialect.name == "postgresql"
-            context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
-            differences = compare_metadata(context, metadata)
+            differences = schema_differences(connection)
     finally:
         engine.dispose()
 
