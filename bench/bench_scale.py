@@ -280,16 +280,17 @@ SEED_STEPS: tuple[tuple[str, str], ...] = (
         # Placed over the last 90 days in seq order: in-stock ones on in-stock or sold-out
         # SKUs, and head-start ones since filled (allocated on time: R4 reads them).
         "orders (placed, allocated)",
-        f"""INSERT INTO orders (id, sku, quantity, region, buyer_ref, placed_by, fc, source,
-              status, promise, promised_in_stock_date, promised_ship_date, first_promise,
-              slips, consent_due_at, decision, placed_at, allocated_at, cancelled_at,
-              cancel_reason, idempotency_scope, idempotency_key, request_fingerprint)
-            SELECT 'ord_' || lpad(to_hex(i), 16, '0'),
-                   {SKU_SQL.format(n="10 * mod(h.v, %(n)s / 10) + 1 + mod(h.v / 7, o.spread)")},
-                   1, t.region, 'buyer-' || i, t.placed_by, t.fc, t.source, 'allocated',
-                   t.promise, t.promised_in_stock_date, t.promised_ship_date, t.first_promise,
-                   0, NULL, t.decision, p.at, LEAST(p.at + o.allocated_after, now()), NULL,
-                   NULL, NULL, NULL, t.request_fingerprint
+        f"""INSERT INTO orders (id, sku, seller_id, quantity, region, buyer_ref, placed_by,
+              fc, source, status, promise, promised_in_stock_date, promised_ship_date,
+              first_promise, slips, consent_due_at, decision, placed_at, allocated_at,
+              cancelled_at, cancel_reason, idempotency_scope, idempotency_key,
+              request_fingerprint)
+            SELECT 'ord_' || lpad(to_hex(i), 16, '0'), {SKU_SQL.format(n="s.n")},
+                   {SELLER_SQL.format(n="s.n")}, 1, t.region, 'buyer-' || i, t.placed_by, t.fc,
+                   t.source, 'allocated', t.promise, t.promised_in_stock_date,
+                   t.promised_ship_date, t.first_promise, 0, NULL, t.decision, p.at,
+                   LEAST(p.at + o.allocated_after, now()), NULL, NULL, NULL, NULL,
+                   t.request_fingerprint
             FROM generate_series(0, %(placed)s - 1) i
             CROSS JOIN LATERAL (SELECT {HASH_SQL.format(i="i")} AS v) h
             CROSS JOIN LATERAL (
@@ -299,17 +300,21 @@ SEED_STEPS: tuple[tuple[str, str], ...] = (
                        CASE WHEN mod(i, 20) IN (1, 2, 3) THEN 6 ELSE 9 END AS spread,
                        CASE WHEN mod(i, 20) IN (1, 2, 3) THEN interval '2 days'
                             ELSE interval '0' END AS allocated_after) o
+            CROSS JOIN LATERAL (
+                SELECT 10 * mod(h.v, %(n)s / 10) + 1 + mod(h.v / 7, o.spread) AS n) s
             JOIN orders t ON t.sku = o.sku AND t.buyer_ref = 't'
             ORDER BY i""",
     ),
     (
         "orders (waiting)",
-        f"""INSERT INTO orders (id, sku, quantity, region, buyer_ref, placed_by, fc, source,
-              status, promise, promised_in_stock_date, promised_ship_date, first_promise,
-              slips, consent_due_at, decision, placed_at, allocated_at, cancelled_at,
-              cancel_reason, idempotency_scope, idempotency_key, request_fingerprint)
+        f"""INSERT INTO orders (id, sku, seller_id, quantity, region, buyer_ref, placed_by,
+              fc, source, status, promise, promised_in_stock_date, promised_ship_date,
+              first_promise, slips, consent_due_at, decision, placed_at, allocated_at,
+              cancelled_at, cancel_reason, idempotency_scope, idempotency_key,
+              request_fingerprint)
             SELECT 'ord_w' || lpad(to_hex(j), 15, '0'),
-                   {SKU_SQL.format(n="10 * mod(j, %(n)s / 10)")}, 1, t.region,
+                   {SKU_SQL.format(n="10 * mod(j, %(n)s / 10)")},
+                   {SELLER_SQL.format(n="10 * mod(j, %(n)s / 10)")}, 1, t.region,
                    'waiting-' || j, t.placed_by, t.fc, t.source, t.status, t.promise,
                    t.promised_in_stock_date, t.promised_ship_date, t.first_promise, 0,
                    t.consent_due_at, t.decision,
@@ -576,7 +581,7 @@ STATEMENT_NAMES = (
     ("FROM shipment_lines JOIN shipments", "open inbound lines + shipments"),
     ("FROM sellers", "seller (enrolment, shrink)"),
     ("FROM orders WHERE orders.sku", "waiting orders of the SKU"),
-    ("FROM orders JOIN products", "R4: seller's last judged head-start orders"),
+    ("FROM orders WHERE orders.seller_id", "R4: seller's last judged head-start orders"),
     ("estimator_models", "in-stock model check"),
 )
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from headstart.services.policy import load_policy
-from headstart.services.sku_state import LATE_CANCELS, load_fcs
-from headstart.store.tables import OrderRow, ProductRow, ShipmentRow
+from headstart.services.sku_state import HEAD_START_ORDERS, LATE_CANCELS, load_fcs
+from headstart.store.tables import OrderRow, ShipmentRow
 from headstart.store.uow import UnitOfWork
 
 JUDGED_LIMIT = 5000  # the newest judged orders a page summarizes
@@ -59,22 +59,21 @@ def judged_orders(
 ) -> list[JudgedOrder]:
     """Judged head-start orders, oldest first (of the newest ``limit``)."""
     query = (
-        select(OrderRow, ProductRow.seller_id)
-        .join(ProductRow, ProductRow.sku == OrderRow.sku)
-        .where(OrderRow.source == "head_start")
+        select(OrderRow)
+        .where(HEAD_START_ORDERS)
         .where(OrderRow.allocated_at.is_not(None) | OrderRow.cancel_reason.in_(LATE_CANCELS))
         .order_by(OrderRow.seq.desc())
         .limit(limit)
     )
     if seller_id is not None:
-        query = query.where(ProductRow.seller_id == seller_id)
-    rows = list(reversed(session.execute(query).all()))
+        query = query.where(OrderRow.seller_id == seller_id)
+    rows = list(reversed(session.scalars(query).all()))
     fcs = load_fcs(session)
     promised = {
         order.id: date.fromisoformat(str(order.first_promise["promised_in_stock_date"]))
-        for order, _ in rows
+        for order in rows
     }
-    backing = {order.id: _backing_shipment(order, promised[order.id]) for order, _ in rows}
+    backing = {order.id: _backing_shipment(order, promised[order.id]) for order in rows}
     shipment_ids = {shipment for shipment in backing.values() if shipment}
     modes = dict(
         session.execute(
@@ -82,7 +81,7 @@ def judged_orders(
         ).all()
     )
     judged: list[JudgedOrder] = []
-    for order, owner in rows:
+    for order in rows:
         day = promised[order.id]
         padding: int | None = None
         on_time = False
@@ -94,7 +93,7 @@ def judged_orders(
         judged.append(
             JudgedOrder(
                 order_id=order.id,
-                seller_id=owner,
+                seller_id=order.seller_id,
                 mode=modes.get(shipment, UNKNOWN_MODE) if shipment else UNKNOWN_MODE,
                 week=day - timedelta(days=day.weekday()),
                 on_time=on_time,

@@ -18,7 +18,7 @@ from headstart.services.catalog import product_view
 from headstart.services.estimation import EstimatorCache
 from headstart.services.policy import load_policy
 from headstart.services.shipments import shipment_view
-from headstart.services.sku_state import current_estimate, load_fcs
+from headstart.services.sku_state import HEAD_START_ORDERS, current_estimate, load_fcs
 from headstart.services.views import order_view
 from headstart.store.mappers import enrollment_of
 from headstart.store.tables import (
@@ -184,8 +184,7 @@ def seller_orders(uow: UnitOfWork, seller_id: str) -> list[dict[str, Any]]:
         _seller(uow, seller_id)
         rows = uow.session.scalars(
             select(OrderRow)
-            .join(ProductRow, ProductRow.sku == OrderRow.sku)
-            .where(ProductRow.seller_id == seller_id, OrderRow.source == "head_start")
+            .where(OrderRow.seller_id == seller_id, HEAD_START_ORDERS)
             .order_by(OrderRow.seq.desc())
             .limit(ORDER_LIMIT)
         ).all()

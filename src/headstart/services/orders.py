@@ -105,6 +105,7 @@ def place_order(
             order = OrderRow(
                 id=new_id("ord"),
                 sku=sku,
+                seller_id=product.seller_id,  # R4 reads a seller's orders by it
                 quantity=quantity,
                 region=region,
                 buyer_ref=buyer_ref,

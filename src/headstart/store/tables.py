@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -164,12 +165,24 @@ class OrderRow(Base):
         Index("ix_orders_sku_status", "sku", "status"),
         # The sweeps: waiting orders whose consent or promised date has passed (R9, R9a).
         Index("ix_orders_status_promised_in_stock_date", "status", "promised_in_stock_date"),
-        # R4: a seller's recent head-start orders, SKU by SKU, without their in-stock ones.
+        # A SKU's head-start orders without its in-stock ones.
         Index("ix_orders_sku_source", "sku", "source"),
+        # R4: a seller's recent head-start orders, newest first, read without walking
+        # the seller's catalogue (the seller's on-time record and their order list).
+        Index(
+            "ix_orders_seller_id_seq_head_start",
+            "seller_id",
+            "seq",
+            postgresql_where=text("source = 'head_start'"),
+            sqlite_where=text("source = 'head_start'"),
+        ),
     )
     seq: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(40), unique=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    # The product's seller, copied when the order is placed (a product never changes
+    # seller: services/catalog.py refuses it), so R4 reads a seller's orders by index.
+    seller_id: Mapped[str] = mapped_column(String(40))
     quantity: Mapped[int]
     region: Mapped[str] = mapped_column(String(64))
     buyer_ref: Mapped[str] = mapped_column(String(200))
