@@ -182,9 +182,11 @@ def test_section4_an_outcome_committed_after_a_higher_one_is_still_applied_once(
     observed: list[float] = []
     observe = model.observe  # type: ignore[attr-defined]
 
-    def spy(progress: object, estimate: object, in_stock_at: object, weight: float) -> None:
+    def spy(
+        progress: object, estimate: object, in_stock_at: object, weight: float, key: str
+    ) -> None:
         observed.append(weight)
-        observe(progress, estimate, in_stock_at, weight)
+        observe(progress, estimate, in_stock_at, weight, key)
 
     model.observe = spy  # type: ignore[attr-defined]
 

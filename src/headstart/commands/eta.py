@@ -94,9 +94,9 @@ def evaluate(
         typer.Option(
             "--overdue/--no-overdue",
             help="tell the calibration of a miss when the promised date passes, not only "
-            "once in stock (the service does not yet)",
+            "once in stock (as the service's sweep does)",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Train on the earliest part, replay the rest as if live, and score it beside baselines."""
     result = _read(history)

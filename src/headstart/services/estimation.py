@@ -6,7 +6,10 @@ shipments), so it runs on a schedule (``refit_model``, the worker's job), never
 inside a request. Between fits the model's online calibration learns from each
 shipment that comes into stock: the estimates a promise could have rested on are
 kept as snapshots, their outcomes appended in the receipt's transaction, and
-every process applies the outcomes it has not seen yet, in id order.
+every process applies the outcomes it has not seen yet, in id order. A miss need
+not wait for its shipment: once a snapshot's promise quantile passes with the
+shipment not in stock, the sweep records it as overdue (``record_overdue``), and
+the calibration moves then, weeks before an ocean shipment closes.
 
 Before the first stored fit (a new installation, a test) the model is fitted in
 memory from the closed shipments and refitted whenever they change, as they
@@ -16,16 +19,17 @@ are few.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.progress import ShipmentProgress
 from headstart.store.mappers import closed_of, progress_from_dict, progress_to_dict
 from headstart.store.tables import (
@@ -84,6 +88,17 @@ class EstimatorCache:
             assert self._estimator is not None
             return self._estimator
 
+    def stored(self, session: Session) -> CalibratedEstimator:
+        """The newest stored model with every outcome applied (there must be one)."""
+        estimator = self.current(session)
+        assert isinstance(estimator, CalibratedEstimator) and self._model_id is not None
+        return estimator
+
+    @property
+    def applied_upto(self) -> int:
+        """The highest outcome id applied (or held by the stored model)."""
+        return self._applied_upto
+
     def _fitted_in_memory(self, session: Session) -> CalibratedEstimator:
         count, last_closed = session.execute(
             select(func.count(), func.max(ShipmentRow.closed_at)).where(
@@ -137,15 +152,25 @@ class EstimatorCache:
             .order_by(CalibrationOutcomeRow.id)
         ).all()
         for outcome, snapshot in rows:
-            self._estimator.observe(
-                progress_from_dict(snapshot.progress),
-                InStockEstimate.from_dict(snapshot.estimate),
-                outcome.in_stock_at,
-                outcome.weight,
-            )
+            self._apply(outcome, snapshot)
             self._applied.add(outcome.id)
             self._applied_upto = max(self._applied_upto, outcome.id)
         self._applied = {i for i in self._applied if i > floor}
+
+    def _apply(self, outcome: CalibrationOutcomeRow, snapshot: EstimateSnapshotRow) -> None:
+        assert self._estimator is not None
+        progress = progress_from_dict(snapshot.progress)
+        predicted = InStockEstimate.from_dict(snapshot.estimate)
+        key = str(snapshot.id)
+        if outcome.kind == OVERDUE:
+            raw = self._estimator.model.estimate(progress, predicted.computed_at)
+            self._estimator.observe_overdue(progress, raw, key, outcome.in_stock_at, outcome.weight)
+        elif outcome.kind == NEVER:
+            self._estimator.forget_overdue(
+                progress, predicted.computed_at, key, outcome.in_stock_at
+            )
+        else:
+            self._estimator.observe(progress, predicted, outcome.in_stock_at, outcome.weight, key)
 
 
 def load_history(session: Session) -> list[ClosedShipment]:
@@ -179,6 +204,14 @@ def load_history(session: Session) -> list[ClosedShipment]:
     return [item for item in history if item is not None]
 
 
+# Kinds of calibration outcome, applied in id order. A snapshot is judged ``overdue`` when
+# its promise quantile passes with the shipment not in stock; its ``in_stock`` outcome
+# follows, or ``never`` when the shipment closes with nothing received.
+IN_STOCK, OVERDUE, NEVER = "in_stock", "overdue", "never"
+# The quantile whose passing makes a snapshot overdue: the calibration's promise quantile.
+DEADLINE_QUANTILE = MilestoneSettings().quantile
+
+
 def record_snapshot(
     session: Session, shipment_id: str, progress: ShipmentProgress, estimate: InStockEstimate
 ) -> None:
@@ -189,6 +222,24 @@ def record_snapshot(
             computed_at=estimate.computed_at,
             progress=progress_to_dict(progress),
             estimate=estimate.to_dict(),
+            deadline=estimate.quantile(DEADLINE_QUANTILE),
+        )
+    )
+
+
+def _close_deadlines(session: Session, where: Any) -> list[int]:
+    """Clear the deadlines of the snapshots ``where`` selects; returns those it cleared.
+
+    The UPDATE takes the rows' locks first: the sweep (``record_overdue``) and a receipt
+    judging one snapshot at once queue here, and the second finds nothing left to clear,
+    so an overdue row is never written after its snapshot's outcome.
+    """
+    return list(
+        session.scalars(
+            update(EstimateSnapshotRow)
+            .where(where, EstimateSnapshotRow.deadline.is_not(None))
+            .values(deadline=None)
+            .returning(EstimateSnapshotRow.id)
         )
     )
 
@@ -198,6 +249,7 @@ def record_outcomes(
 ) -> int:
     """The shipment came into stock: each of its k snapshots becomes an outcome of weight 1/k,
     so a shipment counts once however many events it had. Returns k."""
+    _close_deadlines(session, EstimateSnapshotRow.shipment_id == shipment_id)
     snapshots = list(
         session.scalars(
             select(EstimateSnapshotRow.id).where(
@@ -210,12 +262,77 @@ def record_outcomes(
         session.add(
             CalibrationOutcomeRow(
                 snapshot_id=snapshot_id,
+                kind=IN_STOCK,
                 in_stock_at=in_stock_at,
                 weight=1.0 / len(snapshots),
                 recorded_at=now,
             )
         )
+    # An overdue snapshot made after the in-stock time (a receipt dated back) has none.
+    _end_overdue(session, shipment_id, now, judged=snapshots)
     return len(snapshots)
+
+
+def record_overdue(session: Session, now: datetime) -> int:
+    """Each snapshot whose promise quantile passed by ``now`` with its shipment not in stock
+    is a miss known now (section 4): an ``overdue`` outcome at its deadline, of weight
+    1/j for a shipment's j-th snapshot (its final k is not known yet). Returns how many."""
+    due = session.execute(
+        select(
+            EstimateSnapshotRow.id, EstimateSnapshotRow.shipment_id, EstimateSnapshotRow.deadline
+        )
+        .where(EstimateSnapshotRow.deadline <= now)
+        .order_by(EstimateSnapshotRow.deadline, EstimateSnapshotRow.id)
+    ).all()
+    if not due:
+        return 0
+    closed = set(_close_deadlines(session, EstimateSnapshotRow.id.in_([row.id for row in due])))
+    for snapshot_id, shipment_id, deadline in due:
+        if snapshot_id not in closed:
+            continue  # judged meanwhile by its shipment's receipt
+        earlier = session.scalar(
+            select(func.count()).where(
+                EstimateSnapshotRow.shipment_id == shipment_id,
+                EstimateSnapshotRow.id <= snapshot_id,
+            )
+        )
+        session.add(
+            CalibrationOutcomeRow(
+                snapshot_id=snapshot_id,
+                kind=OVERDUE,
+                in_stock_at=deadline,
+                weight=1.0 / max(int(earlier or 1), 1),
+                recorded_at=now,
+            )
+        )
+    return len(closed)
+
+
+def record_never(session: Session, shipment_id: str, now: datetime) -> int:
+    """The shipment closed with nothing received: its overdue snapshots will have no
+    outcome (``never``), and the rest are no longer watched. Returns how many were overdue."""
+    _close_deadlines(session, EstimateSnapshotRow.shipment_id == shipment_id)
+    return _end_overdue(session, shipment_id, now, judged=())
+
+
+def _end_overdue(session: Session, shipment_id: str, now: datetime, judged: Collection[int]) -> int:
+    """A ``never`` outcome for each overdue snapshot of the shipment not in ``judged``."""
+    overdue = session.scalars(
+        select(CalibrationOutcomeRow.snapshot_id)
+        .join(EstimateSnapshotRow, EstimateSnapshotRow.id == CalibrationOutcomeRow.snapshot_id)
+        .where(
+            EstimateSnapshotRow.shipment_id == shipment_id,
+            CalibrationOutcomeRow.kind == OVERDUE,
+        )
+    )
+    ended = sorted(set(overdue) - set(judged))
+    for snapshot_id in ended:
+        session.add(
+            CalibrationOutcomeRow(
+                snapshot_id=snapshot_id, kind=NEVER, in_stock_at=now, weight=0.0, recorded_at=now
+            )
+        )
+    return len(ended)
 
 
 @dataclass(frozen=True)
@@ -233,7 +350,10 @@ def refit_model(
 
     The history is read in one short transaction and the model stored in another;
     the fit itself (tens of seconds on a large history) holds no lock. When no
-    shipment closed since the stored model was fitted, nothing is fitted.
+    shipment closed since the stored model was fitted, nothing is fitted. A refit
+    keeps the online calibration learned so far (``CalibratedEstimator.refitted``),
+    as the evaluation's replay does: only the first fit starts one from held-out
+    outcomes.
     """
     with uow:
         newest = uow.session.scalars(
@@ -248,10 +368,18 @@ def refit_model(
         if newest is not None and newest.history_count == closed:
             return FitResult(newest.version, newest.history_count, 0.0, stored=False)
         history = load_history(uow.session)
-        outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
+        learned: CalibratedEstimator | None = None
+        if newest is None:
+            outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
+        else:
+            so_far = EstimatorCache()
+            learned = so_far.stored(uow.session)
+            outcomes_upto = so_far.applied_upto
         fit_at = uow.now()
     started = clock()
     estimator = factory(history, fit_at)
+    if learned is not None:
+        estimator = learned.refitted(estimator.model)
     seconds = clock() - started
     with uow:
         uow.session.add(
@@ -276,7 +404,8 @@ def model_info(uow: UnitOfWork, estimators: EstimatorCache) -> dict[str, Any]:
         estimator = estimators.current(uow.session)
         outcomes = uow.session.scalar(
             select(func.count(CalibrationOutcomeRow.id)).where(
-                CalibrationOutcomeRow.id > (row.outcomes_upto if row else 0)
+                CalibrationOutcomeRow.id > (row.outcomes_upto if row else 0),
+                CalibrationOutcomeRow.kind == IN_STOCK,
             )
         )
         return {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import InStockEstimate
 from headstart.domain.estimate.errors import InvalidEstimateInput
+from headstart.services.estimation import IN_STOCK
 from headstart.services.policy import load_policy
 from headstart.store.tables import CalibrationOutcomeRow, EstimateSnapshotRow, OutboxRow
 
@@ -32,7 +33,7 @@ class Coverage:
     target: float  # the policy's q (R4)
     ratio: float | None
     outcomes_in_window: int
-    outcomes_recorded: int  # the newest outcome's id: outcomes are appended, never deleted
+    outcomes_recorded: int  # shipments' in-stock outcomes, one per snapshot
 
 
 def outbox_backlog(session: Session) -> dict[str, int]:
@@ -54,10 +55,11 @@ def estimate_coverage(session: Session, window: int = COVERAGE_WINDOW) -> Covera
             EstimateSnapshotRow.estimate,
         )
         .join(EstimateSnapshotRow, EstimateSnapshotRow.id == CalibrationOutcomeRow.snapshot_id)
+        .where(CalibrationOutcomeRow.kind == IN_STOCK)  # not the overdue ones told early
         .order_by(CalibrationOutcomeRow.id.desc())
         .limit(window)
     ).all()
-    newest = session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
+    recorded = session.scalar(select(func.count()).where(CalibrationOutcomeRow.kind == IN_STOCK))
     covered = total = 0.0
     for in_stock_at, weight, stored in rows:
         try:
@@ -73,5 +75,5 @@ def estimate_coverage(session: Session, window: int = COVERAGE_WINDOW) -> Covera
         target=policy.q,
         ratio=covered / total if total > 0 else None,
         outcomes_in_window=len(rows),
-        outcomes_recorded=int(newest),
+        outcomes_recorded=int(recorded or 0),
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from headstart.domain import notifications
 from headstart.domain.errors import Conflict, InvalidRequest
 from headstart.domain.supply import learned_shrink
-from headstart.services.estimation import EstimatorCache, record_outcomes
+from headstart.services.estimation import EstimatorCache, record_never, record_outcomes
 from headstart.services.fc_load import fc_loads
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
@@ -125,6 +125,8 @@ def close_shipment(uow: UnitOfWork, estimators: EstimatorCache, shipment_id: str
         shipment.closed_at = now
         seller = uow.session.get(SellerRow, shipment.seller_id)
         assert seller is not None
+        if was_shipped and shipment.in_stock_at is None:
+            record_never(uow.session, shipment.id, now)  # its overdue promises end here
         if was_shipped:
             seller.closed_units_shipped += sum(line.quantity_shipped for line in lines)
             seller.closed_units_received += sum(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from headstart.domain.calendar import FulfillmentCenter
 from headstart.domain.policy import Policy
 from headstart.domain.supply import is_placement_changed, is_suppressed
-from headstart.services.estimation import EstimatorCache
+from headstart.services.estimation import EstimatorCache, record_overdue
 from headstart.services.fc_load import fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
@@ -51,6 +51,8 @@ def run_sweeps(uow: UnitOfWork, estimators: EstimatorCache) -> dict[str, Any]:
             uow.lock_sku(order.sku)
             cancel_order_row(session, order, "delay_not_confirmed", now)  # R9a
         estimator = estimators.current(session)
+        # After ``current``: this process applies them with the rest, once committed.
+        overdue = record_overdue(session, now)
         policy = load_policy(session)
         fcs = load_fcs(session)
         shipments = list(
@@ -86,6 +88,7 @@ def run_sweeps(uow: UnitOfWork, estimators: EstimatorCache) -> dict[str, Any]:
             "now": now.isoformat(),
             "delays_expired": len(expired),
             "shipments_reestimated": len(shipments),
+            "promises_overdue": overdue,
             "skus_refreshed": len(skus),
         }
 

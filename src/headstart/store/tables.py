@@ -316,16 +316,24 @@ class EstimateSnapshotRow(Base):
     computed_at: Mapped[datetime]
     progress: Mapped[dict[str, Any]] = mapped_column(JSON)
     estimate: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # When the promise quantile passes with the shipment not in stock; cleared once the
+    # snapshot is judged (overdue, or its outcome), so the sweep reads only open ones.
+    deadline: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class CalibrationOutcomeRow(Base):
-    """A snapshot's outcome, known once its shipment came into stock; appended, never changed."""
+    """What a snapshot turned out to be; appended, never changed, applied in id order.
+
+    ``kind`` is ``in_stock`` (the shipment came into stock at ``in_stock_at``) or
+    ``overdue`` (its promise quantile passed at ``in_stock_at`` with the shipment not in
+    stock: a miss known before the outcome, which follows as an ``in_stock`` row).
+    """
 
     __tablename__ = "calibration_outcomes"
+    __table_args__ = (UniqueConstraint("snapshot_id", "kind"),)
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
-    snapshot_id: Mapped[int] = mapped_column(
-        RowId, ForeignKey("estimate_snapshots.id"), unique=True
-    )
+    snapshot_id: Mapped[int] = mapped_column(RowId, ForeignKey("estimate_snapshots.id"))
+    kind: Mapped[str] = mapped_column(String(16), server_default="in_stock")
     in_stock_at: Mapped[datetime]
     weight: Mapped[float]
     recorded_at: Mapped[datetime]

@@ -249,3 +249,21 @@ def test_overdue_promises_raise_the_offset_before_they_close() -> None:
 
     # Then the correction has grown on what is known already: each is at least a week late
     assert calibration.offset(GROUP) > before + 0.3
+
+
+def test_an_overdue_promise_that_will_never_close_keeps_its_miss_and_drops_its_bound() -> None:
+    calibration = ConformalCalibration(quantile=0.97)
+    _feed(calibration, 300, scale=1.0, seed=7)
+    raw = _lognormal(48.0, 0.4)
+    deadline = raw.quantile(0.97)
+    calibration.observe_overdue(GROUP, "S1#0", raw, deadline)
+    calibration.observe(GROUP, raw, raw, deadline + timedelta(days=20))  # raises its bound
+    level, with_bound = calibration.groups[GROUP].level, calibration.offset(GROUP)
+
+    # When its shipment closes with nothing received
+    calibration.forget_overdue(GROUP, "S1#0")
+
+    # Then the miss still counts in the level, but no bound stands in for an outcome
+    assert calibration.groups[GROUP].overdue == {}
+    assert calibration.groups[GROUP].level == level
+    assert calibration.offset(GROUP) <= with_bound

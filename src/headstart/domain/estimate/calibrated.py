@@ -71,17 +71,19 @@ class CalibratedEstimator:
         predicted: InStockEstimate,
         in_stock_at: datetime,
         weight: float = 1.0,
+        key: str | None = None,
     ) -> float:
         """One outcome: the shipment known as ``progress`` when ``predicted`` was made (by
         ``estimate``, at ``predicted.computed_at``) came into stock at ``in_stock_at``.
 
         Call it once in stock, for each estimate a promise rested on; ``weight`` 1/k for
         each of a shipment's k estimates counts the shipment once. The model's own
-        estimate is recomputed (it is deterministic) to score the outcome. Returns the
-        group's new offset; see ``ConformalCalibration.observe``.
+        estimate is recomputed (it is deterministic) to score the outcome. ``key`` as in
+        ``observe_both``. Returns the group's new offset; see
+        ``ConformalCalibration.observe``.
         """
         raw = self.model.estimate(progress, predicted.computed_at)
-        return self.observe_both(progress, raw, predicted, in_stock_at, weight)
+        return self.observe_both(progress, raw, predicted, in_stock_at, weight, key)
 
     def observe_both(
         self,
@@ -110,6 +112,13 @@ class CalibratedEstimator:
         now. Tell its outcome later through ``observe_both`` with the same ``key``."""
         group = outcome_group_of(progress, raw.computed_at, now)
         return self.calibration.observe_overdue(group, key, raw, now, weight)
+
+    def forget_overdue(
+        self, progress: ShipmentProgress, made_at: datetime, key: str, now: datetime
+    ) -> None:
+        """The overdue promise ``key``, made at ``made_at``, will never have an outcome
+        (known at ``now``): its miss stands, its lower-bound score goes."""
+        self.calibration.forget_overdue(outcome_group_of(progress, made_at, now), key)
 
     def to_dict(self) -> dict[str, object]:
         return {

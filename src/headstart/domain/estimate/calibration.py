@@ -227,6 +227,11 @@ class ConformalCalibration:
             state.overdue[key] = (made, promised, weight, bound)
         state.cached = None
 
+    def forget_overdue(self, group: str, key: str) -> None:
+        """The overdue promise ``key`` will have no outcome (its shipment was cancelled or
+        closed with nothing received): its miss stands, its lower-bound score goes."""
+        self._close_overdue(key, group)
+
     def _close_overdue(self, key: str, group: str) -> tuple[float, float, float, float] | None:
         """Take ``key`` off the overdue promises of ``group`` or of its sibling (an overdue
         promise is held in the season of its deadline, its outcome in that of its close)."""
