@@ -1,7 +1,9 @@
-"""``headstart history``: generate a synthetic shipment history, check a history file."""
+"""``headstart history``: generate a synthetic history, check a history file, run the oracle."""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,8 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from headstart.domain.estimate import MODES, ClosedShipment
+from headstart.evaluation.report import CELL_COVERAGE
 from headstart.history import read_history_file, write_history
 from headstart.sim.history import DEFAULTS, REGIMES, HistorySummary, synthesize_history
+from headstart.sim.history.oracle import OracleCell, OracleRun, cells_of, replay_oracle
 
 app = typer.Typer(
     help="Shipment histories in JSON Lines (DESIGN.md section 4).", no_args_is_help=True
@@ -142,3 +146,135 @@ def check(
     console.print(table)
     if result.errors:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def oracle(
+    shipments: Annotated[int, typer.Option(min=1, help="closed shipments to draw")] = 30_000,
+    seed: Annotated[int, typer.Option(help="random seed, as for generate")] = 7,
+    start: Annotated[
+        str, typer.Option(help="first shipping day (UTC), or an ISO 8601 instant")
+    ] = "2025-01-01",
+    days: Annotated[int, typer.Option(min=1, help="days over which shipments leave")] = int(
+        DEFAULTS.value("history.days")
+    ),
+    resamples: Annotated[
+        int, typer.Option(min=20, help="futures per snapshot (effective sample size)")
+    ] = 400,
+    quantile: Annotated[float, typer.Option(min=0.5, max=0.999, help="promise quantile")] = 0.97,
+    train_fraction: Annotated[
+        float, typer.Option(min=0.05, max=0.95, help="earliest share left out, as eta evaluate")
+    ] = 0.6,
+    stride: Annotated[
+        int, typer.Option(min=1, help="score every n-th test snapshot only (quicker)")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """The padding of an oracle that knows the generator's law: a floor for calibrated models.
+
+    Draws the history as ``generate`` does, then at every snapshot ``eta evaluate``
+    replays (the latest 1 - train-fraction by shipping time) promises the
+    q-quantile of the shipment's in-stock time under the generator's own law given
+    what has happened by then, and scores it as the evaluation does.
+    """
+    console = Console(highlight=False, stderr=as_json)
+    began = time.perf_counter()
+    parameters = DEFAULTS.with_values({"history.days": days})
+    with console.status("Drawing shipments..."):
+        history = synthesize_history(shipments, seed, _start_instant(start), parameters)
+    columns = (TextColumn("Oracle"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("oracle", total=None)
+        run = replay_oracle(
+            history,
+            parameters,
+            train_fraction=train_fraction,
+            quantile=quantile,
+            resamples=resamples,
+            stride=stride,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    seconds = time.perf_counter() - began
+    cells = cells_of(run.promises, quantile)
+    if as_json:
+        document = _oracle_json(run, cells, shipments, seed, start, quantile, resamples, seconds)
+        print(json.dumps(document, indent=2))
+        return
+    console.print(_oracle_table(cells, quantile))
+    every = f" (1 in {stride} of {run.snapshots})" if stride > 1 else ""
+    console.print(
+        f"Scored {len(run.promises)} snapshots{every} of {run.test_shipments} test shipments, "
+        f"{resamples} futures each (effective size short at {run.starved}, none possible at "
+        f"{run.failed}), in {seconds:.0f} s."
+    )
+
+
+def _oracle_table(cells: list[OracleCell], quantile: float) -> Table:
+    table = Table(
+        title=f"Oracle at q = {quantile}: mean padding (promised - actual in-stock, days)",
+        caption=f"at {CELL_COVERAGE}: the mean padding promising the {CELL_COVERAGE} quantile "
+        "instead (the cell coverage floor)",
+    )
+    names = ("cell", "snapshots", "coverage", "padding", "target", "met", f"at {CELL_COVERAGE}")
+    for name in names:
+        table.add_column(name, justify="left" if name == "cell" else "right")
+    for cell in cells:
+        s, limit = cell.scores, cell.target_padding_days
+        table.add_row(
+            cell.name,
+            str(s.count),
+            f"{s.coverage:.3f}",
+            f"{s.mean_padding_days:.2f}",
+            "-" if limit is None else f"{limit:g}",
+            "-" if limit is None else "yes" if s.mean_padding_days <= limit else "no",
+            f"{cell.floor.mean_padding_days:.2f}",
+            style="bold" if limit is None else None,
+        )
+    return table
+
+
+def _oracle_json(
+    run: OracleRun,
+    cells: list[OracleCell],
+    shipments: int,
+    seed: int,
+    start: str,
+    quantile: float,
+    resamples: int,
+    seconds: float,
+) -> dict[str, object]:
+    return {
+        "shipments": shipments,
+        "seed": seed,
+        "start": start,
+        "quantile": quantile,
+        "resamples": resamples,
+        "stride": run.stride,
+        "test_shipments": run.test_shipments,
+        "snapshots": run.snapshots,
+        "scored": len(run.promises),
+        "effective_size_short": run.starved,
+        "impossible": run.failed,
+        "seconds": round(seconds, 1),
+        "cells": [
+            {
+                "name": c.name,
+                "snapshots": c.scores.count,
+                "coverage": _number(c.scores.coverage),
+                "mean_padding_days": _number(c.scores.mean_padding_days),
+                "p90_padding_days": _number(c.scores.p90_padding_days),
+                "target_padding_days": c.target_padding_days,
+                "promising_the_cell_floor": {
+                    "quantile": CELL_COVERAGE,
+                    "coverage": _number(c.floor.coverage),
+                    "mean_padding_days": _number(c.floor.mean_padding_days),
+                },
+            }
+            for c in cells
+        ],
+    }
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN: an empty cell's scores are null."""
+    return None if math.isnan(value) else value

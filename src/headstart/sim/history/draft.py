@@ -26,6 +26,10 @@ class Draft:
     in_stock: float = 0.0
     received: int = 0
     customs_exam: bool = False
+    # Draws the records never show, kept for the oracle (``oracle.py``): ocean ``express``
+    # (1.0 or 0.0), ``scheduled`` sailing days and ``planned`` ETA; air ``planned`` and ``late``
+    # days.
+    hidden: dict[str, float] = field(default_factory=dict)
 
     def add(self, event_type: str, at: float, eta: float | None = None) -> None:
         self.events.append((event_type, at, eta))

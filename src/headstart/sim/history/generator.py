@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from headstart.domain.estimate import MODES, ClosedShipment, HistoryEvent
@@ -80,9 +80,17 @@ class SyntheticHistory:
     receiving_fit: Mapping[str, tuple[float, float]]
     summary: HistorySummary
     _drafts: tuple[Draft, ...]
+    # The ocean timetable (``OceanTransit.timetable``): sailing phase per route, and the
+    # scheduled days of each vessel drawn; for the oracle, which resamples what is not past.
+    sailing_phases: Mapping[tuple[str, bool, bool], float] = field(default_factory=dict)
+    vessel_schedules: Mapping[tuple[str, bool, bool, int], float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self._drafts)
+
+    def drafts(self) -> tuple[Draft, ...]:
+        """The shipments as drawn (times in days since ``start``, not rounded; ``hidden``)."""
+        return self._drafts
 
     def shipments(self) -> Iterator[ClosedShipment]:
         """The closed shipments, sorted by ``shipped_at``; built as they are consumed."""
@@ -129,6 +137,7 @@ def synthesize_history(
     fitted = receive_bulk(drafts, p, stream("receiving"), season)
     short_ship_bulk(drafts, p, stream("shortfalls"))
     _finish_events(drafts, p.value("eta.missing_share"), stream("eta"))
+    phases, schedules = ocean.timetable()
     return SyntheticHistory(
         start=start,
         seed=seed,
@@ -136,6 +145,8 @@ def synthesize_history(
         receiving_fit={"off_peak": fitted[False], "peak": fitted[True]},
         summary=_summarize(drafts, regimes[:period_weeks], season),
         _drafts=tuple(drafts),
+        sailing_phases=phases,
+        vessel_schedules=schedules,
     )
 
 

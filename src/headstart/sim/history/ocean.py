@@ -105,6 +105,16 @@ class OceanTransit:
         self._revealed = p.span("eta.ocean.first_notice_revealed")
         self._final_update = p.span("eta.ocean.final_update_days")
 
+    def timetable(
+        self,
+    ) -> tuple[dict[tuple[str, bool, bool], float], dict[tuple[str, bool, bool, int], float]]:
+        """What the oracle may know ahead: each route's sailing phase, each vessel's schedule.
+
+        Routes are (origin, east coast, express); vessels add the sailing's number.
+        """
+        scheduled = {key: vessel[0] for key, vessel in self._vessels.items()}
+        return dict(self._phases), scheduled
+
     def regime_at(self, day: float) -> str:
         week = min(max(int(day // _DAYS_PER_WEEK), 0), len(self._regimes) - 1)
         return self._regimes[week]
@@ -151,6 +161,7 @@ class OceanTransit:
         )
         after_release = after_berth - (self._plan_rail_dwell if rail else self._plan_truck) + 0.5
         planned = departs + scheduled + after_berth
+        d.hidden.update(express=float(express), scheduled=scheduled, planned=planned)
         d.add("booked", d.shipped + 0.5 * rng.random(), planned)
         d.add("departed_origin", departs, planned)
         self._at_sea(d, rng, departs, berths, planned, deviation)

@@ -118,6 +118,7 @@ class AirTransit:
         legs = [actual * s / sum(shares) for s in shares]
         plan = [planned * f / sum(self._fractions) for f in self._fractions]
 
+        d.hidden.update(planned=planned, late=late)
         departed = d.shipped + legs[0]
         arrived = departed + legs[1] + late
         released = arrived + legs[2]
