@@ -437,7 +437,9 @@ class Memory:
 
     @property
     def workers_kib(self) -> list[int]:
-        return [kib for name, kib in self.by_process if name in ("worker", "server")]
+        serving = [kib for name, kib in self.by_process if name in ("worker", "server")]
+        # With --workers 1 the process started serves itself: no worker below it.
+        return serving or [kib for name, kib in self.by_process if name == "supervisor"]
 
     @property
     def total_kib(self) -> int:
