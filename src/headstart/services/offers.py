@@ -39,13 +39,21 @@ class _Inputs:
 
 
 def _inputs(uow: UnitOfWork, now: datetime, cache: OfferCache | None, stamp: int | None) -> _Inputs:
+    return _Inputs(now, *policy_and_fcs(uow, cache, stamp))
+
+
+def policy_and_fcs(
+    uow: UnitOfWork, cache: OfferCache | None, stamp: int | None
+) -> tuple[Policy, dict[str, FulfillmentCenter]]:
+    """The policy and the FCs: kept by ``cache`` since ``stamp`` (its ``catch_up`` before
+    the transaction), else read and kept."""
     kept = cache.inputs() if cache is not None and stamp is not None else None
     if kept is not None:
-        return _Inputs(now, *kept)
+        return kept
     policy, fcs = load_policy(uow.session), load_fcs(uow.session)
     if cache is not None and stamp is not None:
         cache.keep_inputs(stamp, policy, fcs)
-    return _Inputs(now, policy, fcs)
+    return policy, fcs
 
 
 def _offer(

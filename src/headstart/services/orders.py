@@ -15,6 +15,8 @@ from headstart.domain.placement import IN_STOCK, quote
 from headstart.services.estimation import EstimatorCache
 from headstart.services.estimator_on_demand import EstimatorOnDemand
 from headstart.services.ids import new_id
+from headstart.services.offer_cache import OfferCache
+from headstart.services.offers import policy_and_fcs
 from headstart.services.outbox import enqueue
 from headstart.services.policy import load_policy
 from headstart.services.publishing import publish_if_changed
@@ -23,6 +25,7 @@ from headstart.services.repromising import cancel_order_row
 from headstart.services.sku_state import load_sku_state
 from headstart.services.views import order_view
 from headstart.services.waiting_orders import WaitingRow
+from headstart.store.plain_sql import insert_row, update_row
 from headstart.store.tables import OrderRow, ProductRow, StockRow
 from headstart.store.uow import UnitOfWork
 
@@ -62,33 +65,39 @@ def place_order(
     buyer_ref: str,
     placed_by: str,
     idempotency_key: str | None = None,
+    cache: OfferCache | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Promise and record an order atomically; returns (order, created)."""
+    """Promise and record an order atomically; returns (order, created).
+
+    ``cache``: the process's offers, whose policy and FCs spare reading them.
+    """
     if quantity <= 0:
         raise InvalidRequest("quantity must be a positive number of units", {"quantity": quantity})
     fingerprint = _fingerprint(sku, quantity, region, buyer_ref)
+    stamp = cache.catch_up() if cache is not None else None  # before the transaction
     try:
         with uow:
+            # R8: concurrent orders for a SKU queue here (PostgreSQL locks its stock rows
+            # too, read once for the state below).
+            product, stock_rows = uow.lock_sku_with_stock(sku)
+            # A retry finds its first attempt, even one it queued behind. Looked up
+            # under the lock only: a retry is rare, a lookup before it cost every order.
             if idempotency_key and (
                 replay := _replay(uow, placed_by, idempotency_key, fingerprint)
             ):
                 return replay, False
-            product = uow.lock_sku(sku)  # R8: concurrent orders for a SKU queue here
             if product is None:
                 raise NotFound(f"no product with SKU {sku!r}", {"sku": sku})
-            # A retry that queued behind its first attempt finds it now.
-            if idempotency_key and (
-                replay := _replay(uow, placed_by, idempotency_key, fingerprint)
-            ):
-                return replay, False
             now = uow.now()
-            policy = load_policy(uow.session)
+            policy, fcs = policy_and_fcs(uow, cache, stamp)
             state = load_sku_state(
                 uow.session,
                 product,
                 now=now,
                 policy=policy,
                 estimator=EstimatorOnDemand(estimators, uow.session),
+                fcs=fcs,
+                stock_rows=stock_rows,
             )
             if not any(fc.serves(region) for fc in state.fcs.values()):
                 raise InvalidRequest(f"no FC delivers to region {region!r}", {"region": region})
@@ -125,14 +134,20 @@ def place_order(
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
             )
-            uow.session.add(order)
+            insert_row(uow.session, order)  # a plain insert: nothing reads it back
             if offer.source == IN_STOCK:
                 stock = state.stock[promise.fc]
-                stock.sellable -= quantity
-                stock.allocated += quantity
+                update_row(
+                    uow.session,
+                    stock,
+                    {
+                        "sellable": stock.sellable - quantity,
+                        "allocated": stock.allocated + quantity,
+                    },
+                )
             else:
                 state.waiting.append(WaitingRow.of(order))
-            publish_if_changed(uow.session, state, policy, now)  # flushes the order too
+            publish_if_changed(uow.session, state, policy, now)
             view = order_view(uow.session, order, revisions=())  # a new order has none
             uow.commit()
             return view, True

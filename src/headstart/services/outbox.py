@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from headstart.domain.notifications import Notification
@@ -13,14 +14,14 @@ from headstart.store.tables import OutboxRow, metadata
 
 
 def enqueue(session: Session, notification: Notification, now: datetime) -> None:
-    """Record a notification once: a repeated ``dedupe_key`` is a no-op."""
-    exists = session.scalar(
-        select(OutboxRow.id).where(OutboxRow.dedupe_key == notification.dedupe_key)
-    )
-    if exists is not None:
-        return
-    session.add(_row(notification, now))
+    """Record a notification once: a repeated ``dedupe_key`` is a no-op.
+
+    The session's pending changes are flushed first (what the lookup's autoflush did),
+    then one plain insert that skips a recorded key: no lookup, no ORM bookkeeping
+    (every order placed writes one, for its offer's change).
+    """
     session.flush()
+    session.execute(_INSERT_ONCE[session.get_bind().dialect.name], _values(notification, now))
 
 
 class OutboxBuffer:
@@ -63,11 +64,11 @@ class OutboxBuffer:
 
 
 _OUTBOX = metadata.tables["outbox"]
+_INSERT_ONCE: dict[str, Insert] = {
+    "postgresql": postgresql.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+    "sqlite": sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+}
 _IN_CHUNK = 500  # keys per IN list (SQLite allows a few hundred thousand; stays readable)
-
-
-def _row(notification: Notification, now: datetime) -> OutboxRow:
-    return OutboxRow(**_values(notification, now))
 
 
 def _values(notification: Notification, now: datetime) -> dict[str, Any]:

@@ -16,8 +16,8 @@ POLICY_KEY = "policy"
 
 
 def load_policy(session: Session) -> Policy:
-    row = read_setting(session, POLICY_KEY)
-    return Policy.from_dict(row.value) if row else Policy()
+    value = read_setting(session, POLICY_KEY)
+    return Policy.from_dict(value) if value is not None else Policy()
 
 
 def get_policy(uow: UnitOfWork) -> Policy:

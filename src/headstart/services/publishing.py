@@ -12,6 +12,7 @@ from headstart.domain.policy import Policy
 from headstart.services.outbox import OutboxBuffer, enqueue
 from headstart.services.sku_state import SkuState
 from headstart.store.offer_changes import declare_changed_skus
+from headstart.store.plain_sql import insert_row, update_row
 from headstart.store.tables import OfferDecisionRow
 
 
@@ -42,17 +43,20 @@ def publish_if_changed(
     summary = offer_summary(state, now)
     if product.offer == summary:
         return False
-    product.offer_seq += 1
-    product.offer = summary
-    product.updated_at = now
+    seq = product.offer_seq + 1
+    published = {"offer_seq": seq, "offer": summary, "updated_at": now}
     inputs = quote(state.supply(), 1, "", policy, now).inputs
-    session.add(OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs))
-    notice = offer_changed(product.sku, summary, product.offer_seq, seller_id=product.seller_id)
+    decision = OfferDecisionRow(sku=product.sku, at=now, offer=summary, inputs=inputs)
+    notice = offer_changed(product.sku, summary, seq, seller_id=product.seller_id)
     if outbox is None:
-        # One flush (enqueue's) writes the offer, its decision, the notice and whatever
-        # the caller changed, instead of a second one before the notice's lookup.
-        with session.no_autoflush:
-            enqueue(session, notice, now)
-    else:
+        # One SKU (an order, a cancel): plain statements, cheaper than the flush's
+        # bookkeeping of each object (store/plain_sql.py).
+        update_row(session, product, published)
+        insert_row(session, decision)
+        enqueue(session, notice, now)
+    else:  # many SKUs: the caller's one flush writes them all
+        for name, value in published.items():
+            setattr(product, name, value)
+        session.add(decision)
         outbox.add(notice)
     return True

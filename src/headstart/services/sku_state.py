@@ -32,6 +32,7 @@ from headstart.store.mappers import (
     progress_of,
     shrink_of,
 )
+from headstart.store.plain_sql import plain_rows
 from headstart.store.tables import (
     FulfillmentCenterRow,
     OrderRow,
@@ -79,7 +80,7 @@ class SkuState:
 
 # The statements of the hot paths, built once: SQLAlchemy then reuses their compiled form
 # without rebuilding and re-keying each (placing an order runs all of them).
-_ALL_FCS = select(FulfillmentCenterRow)
+_ALL_FCS = select(FulfillmentCenterRow.__table__)
 _SELLER = select(SellerRow).where(SellerRow.id == bindparam("id"))
 _STOCK_OF_SKU = select(StockRow).where(StockRow.sku == bindparam("sku"))
 _OPEN_LINES_OF_SKU = (
@@ -92,7 +93,7 @@ _OPEN_LINES_OF_SKU = (
 
 
 def load_fcs(session: Session) -> dict[str, FulfillmentCenter]:
-    return {row.code: fc_from_row(row) for row in session.scalars(_ALL_FCS)}
+    return {row.code: fc_from_row(row) for row in plain_rows(session, _ALL_FCS)}
 
 
 def current_estimate(
@@ -144,10 +145,14 @@ def load_sku_state(
     policy: Policy,
     estimator: InStockEstimator,
     fcs: dict[str, FulfillmentCenter] | None = None,
+    stock_rows: Iterable[StockRow] | None = None,
 ) -> SkuState:
+    """``stock_rows``: the SKU's stock rows, when the caller holds them (locked)."""
     fcs = fcs if fcs is not None else load_fcs(session)
     sku = {"sku": product.sku}
-    stock = {row.fc: row for row in session.scalars(_STOCK_OF_SKU, sku)}
+    if stock_rows is None:
+        stock_rows = session.scalars(_STOCK_OF_SKU, sku)
+    stock = {row.fc: row for row in stock_rows}
     lines = session.execute(_OPEN_LINES_OF_SKU, sku).all()
     lots: dict[str, list[InboundLot]] = {}
     if lines:  # the seller's enrollment and shrink place the lots (R1, R5)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from headstart.store.plain_sql import plain_rows
 from headstart.store.tables import OrderRow, metadata
 
 WAITING = "promised"  # a head-start order waiting for its units
@@ -45,35 +46,35 @@ class WaitingRow:
 
 
 _NAMES = tuple(field.name for field in fields(WaitingRow))
-_COLUMNS = tuple(getattr(OrderRow, name) for name in _NAMES)
+_ORDERS = metadata.tables["orders"]
+_COLUMNS = tuple(_ORDERS.c[name] for name in _NAMES)
 # Built once: placing an order runs it (SQLAlchemy reuses the compiled form).
 _OF_SKU = (
     select(*_COLUMNS)
-    .where(OrderRow.sku == bindparam("sku"), OrderRow.status == WAITING)
-    .order_by(OrderRow.seq)
+    .where(_ORDERS.c.sku == bindparam("sku"), _ORDERS.c.status == WAITING)
+    .order_by(_ORDERS.c.seq)
 )
 _OF_SKUS = (
     select(*_COLUMNS)
-    .where(OrderRow.sku.in_(bindparam("skus", expanding=True)), OrderRow.status == WAITING)
-    .order_by(OrderRow.seq)
+    .where(_ORDERS.c.sku.in_(bindparam("skus", expanding=True)), _ORDERS.c.status == WAITING)
+    .order_by(_ORDERS.c.seq)
 )
 
 
 def waiting_of(session: Session, sku: str) -> list[WaitingRow]:
     """The SKU's waiting orders in placement order (after the session's pending changes)."""
-    return [WaitingRow(*row) for row in session.execute(_OF_SKU, {"sku": sku})]
+    return [WaitingRow(*row) for row in plain_rows(session, _OF_SKU, {"sku": sku})]
 
 
 def waiting_of_skus(session: Session, skus: Sequence[str]) -> dict[str, list[WaitingRow]]:
     """``waiting_of`` for many SKUs in one query."""
     by_sku: dict[str, list[WaitingRow]] = {}
-    for row in session.execute(_OF_SKUS, {"skus": list(skus)}):
+    for row in plain_rows(session, _OF_SKUS, {"skus": list(skus)}):
         waiting = WaitingRow(*row)
         by_sku.setdefault(waiting.sku, []).append(waiting)
     return by_sku
 
 
-_ORDERS = metadata.tables["orders"]
 REVISED = ("promise", "fc", "promised_in_stock_date", "promised_ship_date", "slips")
 CANCELLED = ("status", "cancel_reason", "cancelled_at")
 _REVISE = (

@@ -7,6 +7,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Row
+
 from headstart.domain.calendar import FulfillmentCenter
 from headstart.domain.enrollment import Enrollment
 from headstart.domain.estimate import (
@@ -27,7 +29,8 @@ from headstart.store.tables import (
 )
 
 
-def fc_from_row(row: FulfillmentCenterRow) -> FulfillmentCenter:
+def fc_from_row(row: FulfillmentCenterRow | Row[Any]) -> FulfillmentCenter:
+    """From the ORM object or a plain row of the table's columns."""
     return FulfillmentCenter(
         code=row.code,
         time_zone=row.time_zone,

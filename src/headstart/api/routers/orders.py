@@ -4,7 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
-from headstart.api.deps import Estimators, Reader, StorefrontOrOperator, Uow, order_scope
+from headstart.api.deps import (
+    Estimators,
+    Offers,
+    Reader,
+    StorefrontOrOperator,
+    Uow,
+    order_scope,
+)
 from headstart.api.schemas import Code, OrderIn
 from headstart.domain.errors import HeadStartError
 from headstart.observability.metrics import record_order_placed, record_order_refused
@@ -29,6 +36,7 @@ def place_order(
     body: OrderIn,
     uow: Uow,
     estimators: Estimators,
+    offers: Offers,
     principal: StorefrontOrOperator,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -44,6 +52,7 @@ def place_order(
             buyer_ref=body.buyer_ref,
             placed_by=principal.id,
             idempotency_key=idempotency_key,
+            cache=offers,  # its policy and FCs
         )
     except HeadStartError as error:
         record_order_refused(error.code, error.details)
