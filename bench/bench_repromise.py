@@ -31,7 +31,6 @@ import json
 import math
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -39,10 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
+from served import scratch_postgres
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.engine import make_url
 
 from headstart.bootstrap import Runtime, build_runtime
 from headstart.config import Settings
@@ -55,7 +52,6 @@ from headstart.sim.fcs import open_fc
 from headstart.sim.history import generate_history
 from headstart.store.tables import OrderRevisionRow, OrderRow, OutboxRow
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 3, 16, 17, 0, tzinfo=UTC)  # the sandbox clock, held still
 SKU = "HOT-1"
 SHIPMENT = "SH-DELAYED"
@@ -72,18 +68,8 @@ def database(args: argparse.Namespace) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as directory:
             yield f"sqlite:///{Path(directory) / 'repromise.db'}"
     else:
-        admin = make_url(ADMIN_URL)
-        name = f"headstart_bench_{uuid.uuid4().hex[:12]}"
-        connect = {"host": admin.host, "port": admin.port, "user": admin.username}
-        with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield admin.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+        with scratch_postgres("headstart_bench") as url:
+            yield url
 
 
 def seed(runtime: Runtime, count: int) -> None:

@@ -29,17 +29,14 @@ import random
 import re
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
+from served import scratch_postgres
 from sqlalchemy import event, select
-from sqlalchemy.engine import make_url
 
 from headstart.bootstrap import Runtime, build_runtime
 from headstart.config import Settings
@@ -50,7 +47,6 @@ from headstart.sim.market.config import MarketConfig
 from headstart.store.database import skip_sqlite_fsync_per_commit
 from headstart.store.tables import ProductRow
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 OPERATOR_KEY = "hs_op_profile_orders"
 REGIONS = ("us-west", "us-central", "us-east")
 
@@ -85,22 +81,6 @@ PHASES = (
     ("driver: sqlite3 execute", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
     ("driver: psycopg execute", "psycopg/cursor.py", "execute"),
 )
-
-
-@contextmanager
-def scratch_postgres() -> Iterator[str]:
-    admin = make_url(ADMIN_URL)
-    name = f"headstart_profile_{uuid.uuid4().hex[:12]}"
-    connect: dict[str, Any] = {"host": admin.host, "port": admin.port, "user": admin.username}
-    with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @contextmanager
@@ -335,7 +315,7 @@ def main() -> None:
         with scratch_sqlite() as url:
             profile_engine("sqlite", url, args)
     if args.database in ("postgresql", "both"):
-        with scratch_postgres() as url:
+        with scratch_postgres("headstart_profile") as url:
             profile_engine("postgresql", url, args)
 
 

@@ -13,12 +13,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 # Each of N uvicorn processes imports the app before it answers (seconds on a busy box).
 STARTUP_SECONDS = 120.0
@@ -87,3 +92,24 @@ def running_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def scratch_postgres(prefix: str, admin_url: str = ADMIN_URL) -> Iterator[str]:
+    """A new PostgreSQL database (named ``prefix`` and a random suffix) for one run,
+    dropped after it, connections and all; yields its URL."""
+    admin = make_url(admin_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    connect: dict[str, Any] = {"host": admin.host, "port": admin.port, "user": admin.username}
+    with psycopg.connect(**connect, dbname=admin.database, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**connect, dbname=admin.database, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

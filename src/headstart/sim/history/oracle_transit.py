@@ -31,6 +31,7 @@ from headstart.sim.history.draft import Draft
 from headstart.sim.history.oracle_law import Array, Seen, normal_pdf, uniform
 from headstart.sim.history.parameters import GeneratorParameters
 from headstart.sim.history.shapes import lognormal_from_median_p90
+from headstart.sim.history.transit import DomesticTransit
 
 # transit.py's literals: pickup within 0.2 d; out-for-delivery 0.05-0.3 d before delivery;
 # the notice at 30-90% and the crossing at 20-40% of the way; ETAs within 0.15 d.
@@ -52,25 +53,11 @@ def _late_days(
     return np.where(late, days, 0.0)
 
 
-class DomesticFutures:
+class DomesticFutures(DomesticTransit):
+    """Parcel, LTL and FTL futures, from the generator's own figures (``DomesticTransit``)."""
+
     def __init__(self, parameters: GeneratorParameters, is_peak: Callable[[float], bool]) -> None:
-        p = parameters
-        self._planned = {
-            (mode, zone): p.value(f"{mode}.zone{zone}.days")
-            for mode in ("parcel", "ltl", "ftl")
-            for zone in (1, 2, 3)
-        }
-        self._late = {
-            (mode, peak): p.value(f"{mode}.late_share" + (".peak" if peak else ""))
-            for mode in ("parcel", "ltl", "ftl")
-            for peak in (False, True)
-        }
-        self._zones = {lane: int(p.value(f"lane.{lane}.zone")) for lane in p.names("lane", "zone")}
-        self._early = p.value("domestic.early_days.max")
-        self._one_day = p.value("late.one_day_share")
-        self._extra = p.span("late.extra_days")
-        self._noticed = p.value("late.noticed_share")
-        self._border = p.span("border.days")
+        super().__init__(parameters)
         self._is_peak = is_peak
 
     def delivered(
