@@ -41,7 +41,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -49,11 +48,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 from prometheus_client.parser import text_string_to_metric_families
-from psycopg import sql
-from served import KEY_SECRET, running_server
-from sqlalchemy.engine import make_url
+from served import KEY_SECRET, running_server, scratch_postgres
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 OPERATOR_KEY = "hs_op_bench"
@@ -72,18 +68,8 @@ WARM_ROUNDS = 4  # each SKU's offer asked this often before measuring
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """A scratch database, dropped afterwards."""
-    admin = make_url(admin_url)
-    name = f"headstart_bench_{uuid.uuid4().hex[:12]}"
-    connect = {"host": admin.host, "port": admin.port, "user": admin.username}
-    with psycopg.connect(**connect, dbname=admin.database, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**connect, dbname=admin.database, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_postgres("headstart_bench", admin_url) as url:
+        yield url
 
 
 @contextmanager

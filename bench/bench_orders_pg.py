@@ -44,8 +44,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from psycopg import sql
-from served import running_server
+from served import running_server, scratch_postgres
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -58,19 +57,10 @@ TARGET_RATIO = 0.50
 @contextmanager
 def scratch_database() -> Iterator[tuple[str, dict[str, object]]]:
     """A fresh database: its SQLAlchemy URL and psycopg's connection arguments."""
-    admin = make_url(ADMIN_URL)
-    name = f"headstart_bench_{uuid.uuid4().hex[:12]}"
-    connect: dict[str, object] = {"host": admin.host, "port": admin.port, "user": admin.username}
-    with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:  # type: ignore[arg-type]
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        yield url, {**connect, "dbname": name}
-    finally:
-        with psycopg.connect(**connect, dbname="test", autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_postgres("headstart_bench", ADMIN_URL) as url:
+        made = make_url(url)
+        connect = {"host": made.host, "port": made.port, "user": made.username}
+        yield url, {**connect, "dbname": made.database}
 
 
 @dataclass(frozen=True)

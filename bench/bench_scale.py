@@ -53,7 +53,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
-from served import KEY_SECRET, running_server
+from served import KEY_SECRET, running_server, scratch_postgres
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -116,17 +115,8 @@ def connect_kwargs(url: str) -> dict[str, Any]:
 @contextmanager
 def scratch_database(admin_url: str) -> Iterator[str]:
     """A fresh database, dropped afterwards (also on Ctrl-C or a failure)."""
-    admin = make_url(admin_url)
-    name = f"headstart_scale_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(**connect_kwargs(admin_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**connect_kwargs(admin_url), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_postgres("headstart_scale", admin_url) as url:
+        yield url
 
 
 # ------------------------------------------------------------------ seeding

@@ -37,14 +37,12 @@ from decimal import Decimal
 from typing import Any
 
 import nats
-import psycopg
 import structlog
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
-from psycopg import sql
+from served import scratch_postgres
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 import headstart.workers.tracking_consumer as consumer_module
 from headstart.bootstrap import Runtime, build_runtime
@@ -108,18 +106,8 @@ def scratch_database(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    admin = make_url(ADMIN_URL)
-    name = f"headstart_bench_{uuid.uuid4().hex[:12]}"
-    connect = {"host": admin.host, "port": admin.port, "user": admin.username, "dbname": "test"}
-    with psycopg.connect(**connect, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**connect, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_postgres("headstart_bench", ADMIN_URL) as made:
+        yield made
 
 
 # --- the marketplace ----------------------------------------------------------------------

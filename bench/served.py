@@ -104,6 +104,8 @@ def scratch_postgres(prefix: str, admin_url: str = ADMIN_URL) -> Iterator[str]:
     admin = make_url(admin_url)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     connect: dict[str, Any] = {"host": admin.host, "port": admin.port, "user": admin.username}
+    if admin.password:
+        connect["password"] = admin.password
     with psycopg.connect(**connect, dbname=admin.database, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
