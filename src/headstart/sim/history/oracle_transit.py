@@ -30,8 +30,7 @@ import numpy as np
 from headstart.sim.history.draft import Draft
 from headstart.sim.history.oracle_law import Array, Seen, normal_pdf, uniform
 from headstart.sim.history.parameters import GeneratorParameters
-from headstart.sim.history.shapes import lognormal_from_median_p90
-from headstart.sim.history.transit import DomesticTransit
+from headstart.sim.history.transit import AIR_LEGS, AirTransit, DomesticTransit
 
 # transit.py's literals: pickup within 0.2 d; out-for-delivery 0.05-0.3 d before delivery;
 # the notice at 30-90% and the crossing at 20-40% of the way; ETAs within 0.15 d.
@@ -40,7 +39,6 @@ _LAST_MILE = (0.05, 0.3)
 _NOTICE = (0.3, 0.9)
 _CROSSING = (0.2, 0.4)
 _OUT_ETA = 0.15
-_AIR_LEGS = ("origin", "flight", "customs", "delivery")
 _AIR_BOOKED = 0.3  # booked within the first 30% of the origin leg
 _AIR_NOTICE = (0.1, 0.5)  # a late flight's notice, as a share of the flight leg
 
@@ -106,26 +104,12 @@ class DomesticFutures(DomesticTransit):
         return delivered, weights
 
 
-class AirFutures:
+class AirFutures(AirTransit):
+    """Air futures, from the generator's own figures (``AirTransit``)."""
+
     def __init__(self, parameters: GeneratorParameters) -> None:
-        p = parameters
-        mu, sigma = lognormal_from_median_p90(
-            p.value("air.transit_days.median"), p.value("air.transit_days.p90")
-        )
-        self._noise = p.value("air.plan_noise_sigma")
-        self._optimism = math.log(p.value("air.plan_optimism"))
-        self._plan = (mu - self._optimism, math.sqrt(max(sigma * sigma - self._noise**2, 0.0)))
-        self._late = p.value("air.late_share")
-        self._one_day = p.value("late.one_day_share")
-        self._extra = p.span("late.extra_days")
-        self._origin = {
-            o: p.value(f"air.origin.{o}.factor") for o in p.names("air.origin", "factor")
-        }
-        self._fc_extra = {
-            fc: p.value(f"fc.{fc}.air_extra_days") for fc in p.names("fc", "air_extra_days")
-        }
-        self._fractions = np.array([p.value(f"air.leg.{leg}.fraction") for leg in _AIR_LEGS])
-        self._jitter = p.value("air.leg.jitter")
+        super().__init__(parameters)
+        self._leg_fractions = np.array(self._fractions)
 
     def delivered(
         self, rng: np.random.Generator, n: int, d: Draft, seen: Seen, now: float
@@ -144,8 +128,8 @@ class AirFutures:
             late: Array | float = _late_days(rng, n, self._late, self._one_day, self._extra)
         else:
             late = known_late
-        f = self._fractions[:, None]
-        shares = f * (1.0 + self._jitter * (2.0 * rng.random((len(_AIR_LEGS), n)) - 1.0))
+        f = self._leg_fractions[:, None]
+        shares = f * (1.0 + self._jitter * (2.0 * rng.random((len(AIR_LEGS), n)) - 1.0))
         observed = self._legs_seen(seen, d.shipped, known_late or 0.0)
         if observed:
             actual, weights = self._given_legs(rng, observed, shares, planned, d.origin)
@@ -189,7 +173,7 @@ class AirFutures:
         """
         k, n = len(observed), shares.shape[1]
         legs = np.array(observed)
-        bounds = self._fractions[:k] * (1.0 + self._jitter * np.array([[1.0], [-1.0]]))
+        bounds = self._leg_fractions[:k] * (1.0 + self._jitter * np.array([[1.0], [-1.0]]))
         low, high = float(np.max(legs / bounds[0])), float(np.min(legs / bounds[1]))
         if not low < high:
             return np.ones(n), np.zeros(n)

@@ -28,7 +28,7 @@ from headstart.sim.history.draft import Draft
 from headstart.sim.history.parameters import GeneratorParameters
 from headstart.sim.history.shapes import draw_lognormal, draw_uniform, lognormal_from_median_p90
 
-_AIR_LEGS = ("origin", "flight", "customs", "delivery")
+AIR_LEGS = ("origin", "flight", "customs", "delivery")
 
 
 class DomesticTransit:
@@ -104,7 +104,7 @@ class AirTransit:
         self._fc_extra = {
             fc: p.value(f"fc.{fc}.air_extra_days") for fc in p.names("fc", "air_extra_days")
         }
-        self._fractions = [p.value(f"air.leg.{leg}.fraction") for leg in _AIR_LEGS]
+        self._fractions = [p.value(f"air.leg.{leg}.fraction") for leg in AIR_LEGS]
         self._jitter = p.value("air.leg.jitter")
 
     def plan(self, d: Draft, rng: random.Random) -> None:
