@@ -95,7 +95,8 @@ class Marketplace(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        order_id = data.draw(st.sampled_from(sorted(self.orders)))
+        # Placement order, not the ids (random): the same sequence must cancel the same order.
+        order_id = data.draw(st.sampled_from(list(self.orders)))
         response = self.market.client.post(
             f"/v1/orders/{order_id}/cancel", headers=self.market.storefront
         )
