@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from headstart.services import repromising, waiting_orders
 from tests.integration.checks import assert_error, at, event, order_of, placed, shipment_of
 from tests.support import T0, Market, expect
 
@@ -101,6 +102,37 @@ def test_r9_delay_notice_tells_the_buyer_the_new_date_and_how_to_cancel(
     assert notice["payload"]["requires_consent"] is False
     assert notice["payload"]["cancel_path"] == f"/v1/orders/{order['order_id']}/cancel"
     assert new["promised_delivery_date"] in notice["body"]
+
+
+def test_r9_a_delay_writes_orders_revised_alike_together_and_each_one_whole(
+    market: Market, seller: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Orders moved onto the same promise are written a few hundred per statement; with
+    # two per statement, five orders in two regions (two distinct new promises) take
+    # several statements per group, and every order must still get its own revision,
+    # its new promise and its notice.
+    monkeypatch.setattr(waiting_orders, "ALIKE_CHUNK", 2)
+    monkeypatch.setattr(repromising, "ALIKE_CHUNK", 2)
+    regions = ["us-west", "us-east", "us-west", "us-west", "us-east"]
+    orders = [
+        expect(market.order("SKU1", 1, region=region, buyer=f"b{n}"), 201)
+        for n, region in enumerate(regions)
+    ]
+
+    market.events(delayed("d1", LATE_ETA))
+
+    notices = {n["payload"]["order_id"]: n for n in market.notifications("delay_notice")}
+    news = set()
+    for order in orders:
+        after = order_of(market, order["order_id"])
+        [revision] = after["revisions"]
+        assert (revision["reason"], revision["old"]) == ("tracking_event", order["promise"])
+        new = after["promise"]["promised_delivery_date"]
+        assert revision["new"] == after["promise"]
+        assert notices[order["order_id"]]["payload"]["new"]["promised_delivery_date"] == new
+        assert new > order["promise"]["promised_delivery_date"]
+        news.add(new)
+    assert len(news) == 2  # one new promise per region
 
 
 def test_r9_replayed_delay_event_creates_no_second_revision(market: Market, seller: str) -> None:

@@ -7,11 +7,13 @@ change on the dates of their entries, so every query walks those dates once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
+
+import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,10 @@ class SlackCalendar:
     """``S(d) - D(d)`` on a fixed set of days, with demand added one entry at a time (R6).
 
     For passes that promise many orders in turn against the same supply (R9's
-    re-promise): each query and each added order costs O(log n) in the number of
-    days, where rebuilding the curve from every entry costs O(n) each, O(n²) a pass.
-    The answers are those of ``is_feasible`` and ``earliest_date`` on the same entries.
+    re-promise): the slack on every day is kept as an array, so adding an order and
+    each query is one vectorised operation over the days, where rebuilding the curve
+    from every entry costs O(n) in Python each, O(n²) a pass. The answers are those of
+    ``is_feasible`` and ``earliest_date`` on the same entries.
 
     ``days`` must hold every day a supply or demand entry can fall on: the slack only
     changes on those days, so it is known everywhere from its value on them.
@@ -121,7 +124,7 @@ class SlackCalendar:
         values = [0] * len(self._days)
         for entry in supply:
             values[self._position(entry.day)] += entry.quantity
-        self._tree = _SuffixAddMinTree(list(accumulate(values)))
+        self._slack: npt.NDArray[np.int64] = np.array(list(accumulate(values)), dtype=np.int64)
 
     def _position(self, day: date) -> int:
         position = self._index.get(day)
@@ -130,100 +133,21 @@ class SlackCalendar:
         return position
 
     def add_demand(self, entry: Entry) -> None:
-        self._tree.add_from(self._position(entry.day), -entry.quantity)
+        self._slack[self._position(entry.day) :] -= entry.quantity
 
     def is_feasible_with(self, entry: Entry) -> bool:
         """``is_feasible`` of the supply against the demand so far plus ``entry``."""
         position = self._position(entry.day)
-        return (
-            self._tree.minimum(0, position) >= 0
-            and self._tree.minimum(position, len(self._days)) >= entry.quantity
-        )
+        before, after = self._slack[:position], self._slack[position:]
+        return bool((not before.size or before.min() >= 0) and after.min() >= entry.quantity)
 
     def earliest_date(self, quantity: int, not_before: date) -> date | None:
         """``earliest_date`` of the supply and the demand so far."""
         if quantity <= 0:
             raise ValueError("quantity must be positive")
         # The slack is below ``quantity`` on the last day before which it stays there.
-        first_good = self._tree.last_below(quantity) + 1
+        below = np.flatnonzero(self._slack < quantity)
+        first_good = int(below[-1]) + 1 if below.size else 0
         if first_good >= len(self._days):
             return None
         return max(self._days[first_good], not_before)
-
-
-class _SuffixAddMinTree:
-    """A segment tree over positions 0..n-1: add to every position from one on, the
-    minimum over a range, the last position holding less than a value; O(log n) each."""
-
-    def __init__(self, values: list[int]) -> None:
-        self._n = len(values)
-        self._min = [0] * (4 * max(1, self._n))
-        self._pending = [0] * (4 * max(1, self._n))
-        if self._n:
-            self._build(1, 0, self._n - 1, values)
-
-    def _build(self, node: int, low: int, high: int, values: list[int]) -> None:
-        if low == high:
-            self._min[node] = values[low]
-            return
-        middle = (low + high) // 2
-        self._build(2 * node, low, middle, values)
-        self._build(2 * node + 1, middle + 1, high, values)
-        self._min[node] = min(self._min[2 * node], self._min[2 * node + 1])
-
-    def _push(self, node: int) -> None:
-        delta = self._pending[node]
-        if delta:
-            for child in (2 * node, 2 * node + 1):
-                self._min[child] += delta
-                self._pending[child] += delta
-            self._pending[node] = 0
-
-    def add_from(self, start: int, delta: int) -> None:
-        if start < self._n:
-            self._add(1, 0, self._n - 1, start, delta)
-
-    def _add(self, node: int, low: int, high: int, start: int, delta: int) -> None:
-        if high < start:
-            return
-        if start <= low:
-            self._min[node] += delta
-            self._pending[node] += delta
-            return
-        self._push(node)
-        middle = (low + high) // 2
-        self._add(2 * node, low, middle, start, delta)
-        self._add(2 * node + 1, middle + 1, high, start, delta)
-        self._min[node] = min(self._min[2 * node], self._min[2 * node + 1])
-
-    def minimum(self, start: int, stop: int) -> float:
-        """The smallest value at positions ``start..stop-1``; infinity when none."""
-        if start >= stop or start >= self._n:
-            return math.inf
-        return self._minimum(1, 0, self._n - 1, start, min(stop, self._n) - 1)
-
-    def _minimum(self, node: int, low: int, high: int, start: int, last: int) -> float:
-        if last < low or high < start:
-            return math.inf
-        if start <= low and high <= last:
-            return self._min[node]
-        self._push(node)
-        middle = (low + high) // 2
-        return min(
-            self._minimum(2 * node, low, middle, start, last),
-            self._minimum(2 * node + 1, middle + 1, high, start, last),
-        )
-
-    def last_below(self, bound: int) -> int:
-        """The last position whose value is below ``bound``; -1 when none is."""
-        if not self._n or self._min[1] >= bound:
-            return -1
-        node, low, high = 1, 0, self._n - 1
-        while low < high:
-            self._push(node)
-            middle = (low + high) // 2
-            if self._min[2 * node + 1] < bound:
-                node, low = 2 * node + 1, middle + 1
-            else:
-                node, high = 2 * node, middle
-        return low

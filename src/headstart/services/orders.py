@@ -146,7 +146,7 @@ def place_order(
                     },
                 )
             else:
-                state.waiting.append(WaitingRow.of(order))
+                state.waiting.append(WaitingRow.placed(order, promise))
             publish_if_changed(uow.session, state, policy, now)
             view = order_view(uow.session, order, revisions=())  # a new order has none
             uow.commit()
