@@ -155,7 +155,13 @@ def replay(
             continue
         at = datetime.fromtimestamp(stamp, shipment.shipped_at.tzinfo)
         backlog, deliveries = index.load_at(shipment.destination_fc, at)
-        progress = progress_at(shipment, at, fc_backlog=backlog, fc_deliveries_7d=deliveries)
+        progress = progress_at(
+            shipment,
+            at,
+            fc_backlog=backlog,
+            fc_deliveries_7d=deliveries,
+            fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
+        )
         raw, estimate = estimator.estimate_both(progress, at)
         promises = pending.setdefault(i, [])
         promises.append((progress, raw, estimate))

@@ -12,7 +12,7 @@ from headstart.domain.errors import Conflict, Forbidden, InvalidRequest, NotFoun
 from headstart.domain.estimate import InStockEstimator
 from headstart.domain.supply import ELIGIBLE_PROGRAMS, participation
 from headstart.services.estimation import EstimatorCache, record_snapshot
-from headstart.services.fc_load import FcLoads, fc_loads
+from headstart.services.fc_load import FcLoad, FcLoads, fc_loads
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.sku_state import current_estimate
@@ -129,7 +129,8 @@ def reestimate(
     """
     if shipment.shipped_at is None or shipment.status in ("closed", "cancelled"):
         return
-    progress = progress_of(shipment, loads.get(shipment.destination_fc, (0, 0)))
+    load = loads.get(shipment.destination_fc, FcLoad())
+    progress = progress_of(shipment, (load.backlog, load.deliveries_7d), load.arrivals)
     estimate = estimator.estimate(progress, now)
     shipment.estimate = estimate.to_dict()
     if snapshot and shipment.in_stock_at is None:

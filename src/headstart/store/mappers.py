@@ -62,9 +62,14 @@ def facts_of(shipment: ShipmentRow) -> ShipmentFacts:
     )
 
 
-def progress_of(shipment: ShipmentRow, load: tuple[int, int] | None = None) -> ShipmentProgress:
+def progress_of(
+    shipment: ShipmentRow,
+    load: tuple[int, int] | None = None,
+    arrivals: tuple[int, ...] | None = None,
+) -> ShipmentProgress:
     """What the estimator is told about ``shipment``; ``load`` is its FC's (backlog,
-    deliveries in the last 7 days) now, when the caller counted it."""
+    deliveries in the last 7 days) now and ``arrivals`` its deliveries per day around now
+    (``ShipmentProgress.fc_arrivals``), when the caller counted them."""
     assert shipment.shipped_at is not None
     milestones = shipment.milestones or {}
     reached = tuple(
@@ -87,6 +92,7 @@ def progress_of(shipment: ShipmentRow, load: tuple[int, int] | None = None) -> S
         milestones_reached=reached,
         fc_backlog=load[0] if load is not None else None,
         fc_deliveries_7d=load[1] if load is not None else None,
+        fc_arrivals=arrivals,
         carrier=shipment.carrier,
         first_carrier_eta=shipment.first_carrier_eta,
     )
@@ -112,6 +118,7 @@ def progress_to_dict(progress: ShipmentProgress) -> dict[str, Any]:
         "milestones_reached": [[name, at.isoformat()] for name, at in progress.milestones_reached],
         "fc_backlog": progress.fc_backlog,
         "fc_deliveries_7d": progress.fc_deliveries_7d,
+        "fc_arrivals": None if progress.fc_arrivals is None else list(progress.fc_arrivals),
         "carrier": progress.carrier,
         "first_carrier_eta": instant(progress.first_carrier_eta),
     }
@@ -140,6 +147,7 @@ def progress_from_dict(data: dict[str, Any]) -> ShipmentProgress:
         ),
         fc_backlog=data["fc_backlog"],
         fc_deliveries_7d=data["fc_deliveries_7d"],
+        fc_arrivals=None if data.get("fc_arrivals") is None else tuple(data["fc_arrivals"]),
         carrier=data["carrier"],
         first_carrier_eta=instant("first_carrier_eta"),
     )

@@ -213,21 +213,52 @@ def _a_week_into_peak_with_quick_first_receipts() -> tuple[list[ClosedShipment],
 
 def test_a_week_into_peak_its_quick_first_receipts_do_not_make_a_quick_season() -> None:
     # Given a history of off-peak parcels and peak ones delivered in the peak's first week
-    # whose receipts all closed within a day (the slow ones are still open)
+    # whose receipts all closed within a day, and nothing else known (closed shipments
+    # alone, as a service's history: no open delivery tells how slow the rest will be)
     history, now = _a_week_into_peak_with_quick_first_receipts()
-    fitter = MilestoneFitter(MilestoneSettings(), FcLoadIndex.of(history))
-    for closed in history:
-        fitter.add_transit(closed)
-        fitter.add_receiving(closed)
+    closed = [s for s in history if s.in_stock_at <= now]
+    fitter = MilestoneFitter(MilestoneSettings(), FcLoadIndex.of(closed))
+    for item in closed:
+        fitter.add_transit(item)
+        fitter.add_receiving(item)
     model = fitter.model(now)
-    delivered = history[-1]
+    delivered = history[-1]  # delivered a week in, not yet in stock
     progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
 
     young = model.estimate(progress, now)
     mature = replace(model, young_peak=0.0).estimate(progress, now)
 
+    # Then the published figures stand in for the peak's slow receipts
     assert model.young_peak > 0.5
+    assert not model.peak_tail
     assert young.p97 > mature.p97 + 3 * DAY
+
+
+def test_a_week_into_peak_the_slow_deliveries_still_open_say_how_slow_the_season_is() -> None:
+    # Given the same quick first receipts, and the peak's other deliveries of its first
+    # week, still open a week in (a live service knows every delivery, open or not)
+    history, now = _a_week_into_peak_with_quick_first_receipts()
+    slow = [
+        shipment(2000 + i, transit_days=2.0, receiving_days=10.0 + (i % 5),
+                 shipped_at=PEAK_START + i * timedelta(hours=3) + timedelta(hours=1))
+        for i in range(40)
+    ]  # fmt: skip
+    fitter = MilestoneFitter(MilestoneSettings(), FcLoadIndex.of(history + slow))
+    for item in history:
+        fitter.add_transit(item)
+        fitter.add_receiving(item)
+    model = fitter.model(now)
+    delivered = history[-1]
+    progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
+
+    # When a delivered shipment is estimated
+    censored = model.estimate(progress, now)
+    pools_only = replace(model, young_peak=0.0, peak_tail={}).estimate(progress, now)
+
+    # Then the censored fit of every delivery so far puts the open ones' share past the
+    # peak's age: the estimate is slow though the pools hold only the quick receipts
+    assert model.peak_tail
+    assert censored.p97 > pools_only.p97 + 3 * DAY
 
 
 def test_a_young_peak_borrows_fully_for_far_arrivals_and_half_where_the_load_now_holds() -> None:
@@ -238,9 +269,10 @@ def test_a_young_peak_borrows_fully_for_far_arrivals_and_half_where_the_load_now
 
 
 def test_at_the_fc_a_young_peak_borrows_less_than_its_full_share_but_more_than_none() -> None:
-    # Given a week-old peak whose first receipts all closed within a day
+    # Given a week-old peak whose first receipts all closed within a day, and no open
+    # delivery known (so the published figures stand in for its slow receipts)
     history, now = _a_week_into_peak_with_quick_first_receipts()
-    model = fit_milestone_model(history, now=now)
+    model = fit_milestone_model([s for s in history if s.in_stock_at <= now], now=now)
     delivered = history[-1]
     progress = progress_at(delivered, delivered.delivered_at + timedelta(hours=1))
 

@@ -184,5 +184,11 @@ def replay_snapshots(
             yield (
                 shipment,
                 at,
-                progress_at(shipment, at, fc_backlog=backlog, fc_deliveries_7d=deliveries),
+                progress_at(
+                    shipment,
+                    at,
+                    fc_backlog=backlog,
+                    fc_deliveries_7d=deliveries,
+                    fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
+                ),
             )

@@ -30,11 +30,15 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from headstart.domain.estimate.inbound import ArrivalForecast, InboundIndex
 from headstart.domain.estimate.pools import Array
 from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
 
 RECENT_DAYS = 7.0
-_MAX_LOG_EFFECT = math.log(8.0)  # never scale receiving by more than 8x either way
+# Never scale receiving by more than this either way: a guard against extrapolating far
+# past any load seen, not a limit on real ones. The seed-7 history's peak has FCs at twice
+# their usual week's deliveries, receiving ~11x their usual-load time; 8x clipped those.
+MAX_LOG_EFFECT = math.log(20.0)
 MIN_CENSORED_ROWS = 30  # deliveries of a season before its censored fit is tried
 PEAK_PRIOR_ROWS = 10.0  # pseudo-deliveries holding peak's slopes at off-peak's
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -48,9 +52,12 @@ class FcLoadIndex:
     in_stock: dict[str, Array]
     # Per FC: each delivery's in-stock instant, in the order of ``delivered``.
     stocked: dict[str, Array] = field(default_factory=dict)
+    # What was in transit to each FC at any instant (None: not known, e.g. built by hand).
+    inbound: InboundIndex | None = None
 
     @classmethod
     def of(cls, history: Iterable[ClosedShipment]) -> FcLoadIndex:
+        history = list(history)
         delivered: dict[str, list[float]] = defaultdict(list)
         in_stock: dict[str, list[float]] = defaultdict(list)
         for shipment in history:
@@ -63,7 +70,12 @@ class FcLoadIndex:
             {fc: np.asarray(v)[order[fc]] for fc, v in delivered.items()},
             {fc: np.sort(np.asarray(v)) for fc, v in in_stock.items()},
             {fc: np.asarray(in_stock[fc])[order[fc]] for fc in delivered},
+            InboundIndex.of(history),
         )
+
+    def arrivals_at(self, fc: str, at: datetime) -> tuple[int, ...] | None:
+        """``ShipmentProgress.fc_arrivals`` of ``fc`` as of ``at`` (None when not indexed)."""
+        return None if self.inbound is None else self.inbound.counts_at(fc, at.timestamp())
 
     def deliveries_by(self, now: float | None) -> Deliveries:
         """Every delivery made by ``now`` (all when None) with the FC's load at it, and its
@@ -134,6 +146,8 @@ class LoadEffect:
     persistence_days: float = 7.0
     usual: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # fc -> (dlv, backlog)
     peak_betas: tuple[float, float] | None = None  # (deliveries, backlog); None: as off-peak
+    # The deliveries an arrival will meet, forecast from the inbound freight (None: not fitted).
+    arrival: ArrivalForecast | None = None
 
     def betas(self, peak: bool) -> tuple[float, float]:
         """(deliveries, backlog) coefficients of the season."""
@@ -154,7 +168,7 @@ class LoadEffect:
             effect += beta_deliveries * math.log((deliveries + 1.0) / (usual[0] + 1.0))
         if backlog is not None:
             effect += beta_backlog * math.log((backlog + 1.0) / (usual[1] + 1.0))
-        return max(-_MAX_LOG_EFFECT, min(_MAX_LOG_EFFECT, effect))
+        return max(-MAX_LOG_EFFECT, min(MAX_LOG_EFFECT, effect))
 
     def log_factor_now(self, progress: ShipmentProgress, peak: bool = False) -> float:
         return self.log_factor(
@@ -168,6 +182,7 @@ class LoadEffect:
             "persistence_days": self.persistence_days,
             "usual": {fc: list(v) for fc, v in sorted(self.usual.items())},
             "peak_betas": None if self.peak_betas is None else list(self.peak_betas),
+            "arrival": None if self.arrival is None else self.arrival.to_dict(),
         }
 
     @classmethod
@@ -176,12 +191,15 @@ class LoadEffect:
         assert isinstance(usual, Mapping)
         peak = d.get("peak_betas")
         assert peak is None or isinstance(peak, list)
+        arrival = d.get("arrival")
+        assert arrival is None or isinstance(arrival, Mapping)
         return cls(
             float(str(d["beta_deliveries"])),
             float(str(d["beta_backlog"])),
             float(str(d["persistence_days"])),
             {str(fc): (float(v[0]), float(v[1])) for fc, v in usual.items()},
             None if peak is None else (float(peak[0]), float(peak[1])),
+            None if arrival is None else ArrivalForecast.from_dict(arrival),
         )
 
 
@@ -322,18 +340,42 @@ def censored_least_squares(
     return coef, sigma
 
 
+@dataclass(frozen=True)
+class SeasonFit:
+    """One season's censored fit: slopes (deliveries, backlog), each FC's intercept (log
+    receiving hours at its usual load), the residual sd, and per FC the deliveries closed."""
+
+    slopes: tuple[float, float]
+    intercepts: Mapping[str, float]
+    sigma: float
+    closed: Mapping[str, int]
+    open: int = 0  # deliveries still open (censored) at the fit
+
+
 def fit_censored_load(
     deliveries: Deliveries,
     peak: npt.NDArray[np.bool_],
     usual: Mapping[str, tuple[float, float]],
     prior_rows: float = PEAK_PRIOR_ROWS,
 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """(off-peak slopes, peak slopes or None without peak deliveries) of
+    ``fit_censored_seasons``."""
+    off, in_peak = fit_censored_seasons(deliveries, peak, usual, prior_rows)
+    return (off.slopes if off else (0.0, 0.0)), (in_peak.slopes if in_peak else None)
+
+
+def fit_censored_seasons(
+    deliveries: Deliveries,
+    peak: npt.NDArray[np.bool_],
+    usual: Mapping[str, tuple[float, float]],
+    prior_rows: float = PEAK_PRIOR_ROWS,
+) -> tuple[SeasonFit | None, SeasonFit | None]:
     """Per season, log receiving ~ FC intercept + slopes on log relative deliveries in the
     last week and backlog, the still-open deliveries counting as "longer than so far"
     (``censored_least_squares``). Peak's slopes shrink toward off-peak's by ``prior_rows``
     pseudo-deliveries, so a peak's first days borrow off-peak's and its own take over as
     deliveries (open or not) come in. A negative slope is taken as noise and set to zero.
-    Returns (off-peak slopes, peak slopes or None without peak deliveries)."""
+    Returns (off-peak, peak), None for a season with too few deliveries."""
     keep = deliveries.hours > 0.0
     fcs = np.asarray(deliveries.fcs)[keep]
     ref = np.array([usual.get(f, (0.0, 0.0)) for f in fcs.tolist()]).reshape(-1, 2)
@@ -347,7 +389,7 @@ def fit_censored_load(
     censored = deliveries.censored[keep]
     season = peak[keep]
     off: tuple[float, float] = (0.0, 0.0)
-    result: list[tuple[float, float] | None] = []
+    result: list[SeasonFit | None] = []
     for flag in (False, True):
         sel = np.flatnonzero(season == flag)
         if sel.size < MIN_CENSORED_ROWS:
@@ -364,13 +406,14 @@ def fit_censored_load(
             penalty = (p, scale * np.asarray(off))
         active = [0, 1]
         slopes = np.zeros(2)
-        while active:
+        coef, sigma = np.zeros(len(names)), 1.0
+        while True:
             design = np.column_stack((onehot, xs[:, active]))
             pen = None
             if penalty is not None:
                 cols = list(range(len(names))) + [len(names) + j for j in active]
                 pen = (penalty[0][active][:, cols], penalty[1][active])
-            coef, _ = censored_least_squares(design, y[sel], censored[sel], pen)
+            coef, sigma = censored_least_squares(design, y[sel], censored[sel], pen)
             slopes = np.zeros(2)
             slopes[active] = coef[len(names) :]
             negative = [j for j in active if slopes[j] < 0.0]
@@ -381,5 +424,14 @@ def fit_censored_load(
         fitted = (float(slopes[0]), float(slopes[1]))
         if not flag:
             off = fitted
-        result.append(fitted)
-    return result[0] or off, result[1]
+        closed = ~censored[sel]
+        result.append(
+            SeasonFit(
+                fitted,
+                {name: float(coef[i]) for i, name in enumerate(names)},
+                sigma,
+                {name: int(closed[onehot[:, i] > 0].sum()) for i, name in enumerate(names)},
+                int((~closed).sum()),
+            )
+        )
+    return result[0], result[1]

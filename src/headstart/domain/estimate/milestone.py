@@ -16,29 +16,38 @@ promise quantile):
   already spent since then.
 
 Receiving comes from pools of delivered/checked-in/receiving-started to in stock,
-by FC and season of arrival, normalised by the FC's load at arrival and scaled
-by its load now (``LoadEffect``, per season, fading with the time to arrival). A
-peak the history has not shown borrows the off-peak pools mapped quantile by
-quantile onto the published peak figures (``peak_mapping``), a young one a
-falling share of them (``young_peak``), less where the load now still holds
-(``borrowed_weight``); the
-published-figures prior stands at the root of every receiving chain and of the
-"shipped" transit chain, so a season or mode the history has never shown still
-gets a sound answer.
+by FC and season of arrival, normalised by the FC's load at arrival (``LoadEffect``,
+per season). An FC's pools borrow from those above it (mode, all FCs) at its own
+level (``fc_levels``), not the mix of fast and slow FCs. The load scaling a draw is
+the one its arrival will meet: at the FC, the load it met on delivery; an arrival
+within a week, a draw around the forecast from the FC's deliveries and inbound
+freight (``inbound.ArrivalForecast``, its spread narrowing toward the door); a
+further one, the load now fading with the time to arrival. A peak the history has
+not shown borrows the off-peak pools mapped quantile by quantile onto the published
+peak figures (``peak_mapping``). A young peak's pools hold only its quick receipts:
+where the fit saw its open deliveries, a censored fit of them all says how many will
+take longer than the peak's age (``peak_tail``); otherwise a falling share comes from
+the published figures (``young_peak``), less where the load at arrival is known
+(``borrowed_weight``). The published-figures prior stands at the root of every
+receiving chain and of the "shipped" transit chain, so a season or mode the history
+has never shown still gets a sound answer.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
 
 from headstart.domain.estimate.distribution import LEVELS, InStockEstimate
-from headstart.domain.estimate.fc_load import LoadEffect
+from headstart.domain.estimate.fc_load import MAX_LOG_EFFECT, LoadEffect
+from headstart.domain.estimate.inbound import WINDOW_DAYS, delivered_window
 from headstart.domain.estimate.instants import hours_between, to_utc
 from headstart.domain.estimate.pool_keys import (
     horizon_bucket,
@@ -47,7 +56,7 @@ from headstart.domain.estimate.pool_keys import (
     season,
     transit_keys,
 )
-from headstart.domain.estimate.pools import Array, Pool, draw_chain
+from headstart.domain.estimate.pools import Array, Pool, draw_chain, draw_chain_scaled
 from headstart.domain.estimate.progress import ShipmentProgress
 from headstart.domain.estimate.stages import AT_FC_RANK, RANK, SHIPPED, lane_of, slip_of, stage_of
 
@@ -104,6 +113,14 @@ class MilestoneModel:
     # Share of peak receiving drawn from the borrowed chain alone (``peak~`` and the
     # prior) because the peak under way was young at the fit: see ``young_season_share``.
     young_peak: float = 0.0
+    # Per FC, a young peak's receiving past its age by the censored fit of every delivery
+    # so far (``fc_load.fit_censored_seasons``): (mu, sigma) of log hours at the usual load
+    # and the peak's age in hours. An FC here takes its tail from the fit, not ``young_peak``.
+    peak_tail: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+    # Per season ("off", "peak"), each FC's receiving level relative to the FCs' mean, by the
+    # censored fit: receiving pools above the FC (mode, all) hold durations divided by it,
+    # so an FC borrowing from them borrows at its own level, not the mix of fast and slow.
+    fc_levels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def estimate(self, progress: ShipmentProgress, now: datetime) -> InStockEstimate:
         """Remaining in-stock time of ``progress`` at ``now`` (section 4; R9 on every event)."""
@@ -148,7 +165,7 @@ class MilestoneModel:
             # own pools forget that wait.
             arrived = progress.delivered_at or stage_at
             peak = season(arrived)
-            log_f = self.load.log_factor_now(progress, peak == "peak")
+            log_f = self._log_factor_on_delivery(progress, hours_between(arrived, now), peak)
             return self._receiving(
                 progress.mode, progress.destination_fc, "delivered", peak,
                 hours_between(arrived, now), math.exp(log_f), n, borrowed_weight(1.0),
@@ -161,6 +178,27 @@ class MilestoneModel:
             transit = np.maximum(transit, hours_between(now, progress.carrier_eta))
         return transit + self._receiving_after(progress, now, transit), behind
 
+    def _log_factor_on_delivery(self, progress: ShipmentProgress, ago: float, peak: str) -> float:
+        """The load factor a receipt delivered ``ago`` hours ago met on delivery: the
+        deliveries of the week before it (``delivered_window``, as the pools were
+        normalised), else, beyond the FC's arrivals view, the load now."""
+        known = (
+            None
+            if progress.fc_arrivals is None
+            else delivered_window(progress.fc_arrivals, ago / 24.0)
+        )
+        if known is None:
+            return self.load.log_factor_now(progress, peak == "peak")
+        return self.load.log_factor(
+            progress.destination_fc, progress.fc_backlog, round(known), peak == "peak"
+        )
+
+    def _young(self, n: int, fc: str, peak: str, milestone: str, borrowing: float) -> int:
+        """How many of ``n`` receiving draws a young peak takes from the published figures."""
+        if peak != "peak" or milestone != "delivered":
+            return 0
+        return round(n * self.young_peak * borrowing)
+
     def _receiving(
         self,
         mode: str,
@@ -171,43 +209,138 @@ class MilestoneModel:
         scale: float,
         n: int,
         borrowing: float = 1.0,
+        censored_tail: bool = True,
     ) -> tuple[Array, int]:
+        """``n`` draws: the pools' first, then the young peak's borrowed ones (``_young``) or
+        its censored tail (``_tail_count``; ``censored_tail`` False: never)."""
         keys = receiving_keys(milestone, mode, fc, peak)
-        chain = self._chain(keys)
-        if milestone == "delivered":
-            chain = self._with_prior(chain, f"P|R|{peak}")
+        chain, scales = self._receiving_chain(keys, fc, peak, milestone == "delivered")
         cut = spent / scale
-        share = self.young_peak * borrowing
-        young = round(n * share) if peak == "peak" and milestone == "delivered" else 0
-        draws, behind = draw_chain(chain, [cut] * len(chain), n - young)
+        use_tail = censored_tail and fc in self.peak_tail
+        young = 0 if use_tail else self._young(n, fc, peak, milestone, borrowing)
+        tail = self._tail_count(n, fc, peak, milestone, cut, chain) if use_tail else 0
+        draws, behind = draw_chain_scaled(chain, cut, scales, n - young - tail)
+        if tail:
+            mu, sigma, age = self.peak_tail[fc]
+            extra = _lognormal_beyond(mu, sigma, max(cut, age), tail) - cut
+            draws = np.concatenate([draws, extra])
         if young:
             # A young peak's own pools hold only its quick deliveries (the slow ones are
             # still open): part of the draws come from the published peak figures alone.
-            borrowed = self._with_prior(
-                self._chain([key for key in keys if key[0].endswith("~")]), f"P|R|{peak}"
+            borrowed, borrowed_scales = self._receiving_chain(
+                [key for key in keys if key[0].endswith("~")], fc, peak, True
             )
-            extra, _ = draw_chain(borrowed, [cut] * len(borrowed), young)
-            draws = np.concatenate([draws, extra]) if n > young else extra
+            extra, _ = draw_chain_scaled(borrowed, cut, borrowed_scales, young)
+            draws = np.concatenate([draws, extra])
         return draws * scale, behind
+
+    def _receiving_chain(
+        self, keys: list[tuple[str, str]], fc: str, peak: str, prior: bool
+    ) -> tuple[list[tuple[Pool, float]], list[float]]:
+        """The chain of ``keys`` (then the published prior) and each pool's scale: 1 for the
+        FC's own, the FC's level (``fc_levels``) for the pools above it."""
+        chain = self._chain(keys)
+        scales = []
+        for key, level in keys:
+            if key not in self.pools:
+                continue
+            source = "off" if key.endswith("~") else peak  # ``peak~`` is built from off-peak
+            scales.append(1.0 if level == "lane" else self.fc_levels.get(source, {}).get(fc, 1.0))
+        if prior:
+            chain = self._with_prior(chain, f"P|R|{peak}")
+            scales.append(1.0)
+        return chain, scales
+
+    def _tail_count(
+        self,
+        n: int,
+        fc: str,
+        peak: str,
+        milestone: str,
+        cut: float,
+        chain: list[tuple[Pool, float]],
+    ) -> int:
+        """How many of ``n`` draws lie past a young peak's age (``peak_tail``): its closed
+        deliveries, all the pools hold, are all shorter than its age; the censored fit says
+        how many of them, beyond ``cut`` hours already spent, will take longer."""
+        if peak != "peak" or milestone != "delivered" or fc not in self.peak_tail:
+            return 0
+        mu, sigma, age = self.peak_tail[fc]
+        if cut >= age or not chain:
+            return n
+        beyond = _normal_tail((math.log(max(age, 1e-3)) - mu) / sigma)
+        _, surviving = chain[0][0].surviving(cut)
+        share = beyond / (beyond + (1.0 - beyond) * surviving) if beyond > 0.0 else 0.0
+        return round(n * share)
 
     def _receiving_after(self, progress: ShipmentProgress, now: datetime, transit: Array) -> Array:
         """Receiving draws for arrivals at ``now + transit``, paired through a fixed shuffle."""
         out = np.empty_like(transit)
         in_peak = peak_mask(now.timestamp() + transit * 3600.0)
         fade = np.exp(-transit / (24.0 * self.load.persistence_days))
+        arrival = self.load.arrival
+        days = transit / 24.0
+        forecast = self._arrival_load(progress, days[:1], False)
+        # Within a week the arrival's load week is partly delivered and mostly inbound now, and
+        # the forecast speaks; past it, the load now only fades and a young peak borrows from
+        # the published figures, which hold every load.
+        near = days < WINDOW_DAYS if forecast is not None else np.zeros(transit.size, dtype=bool)
         for flag, label in ((False, "off"), (True, "peak")):
-            mask = in_peak == flag
-            count = int(mask.sum())
-            if not count:
-                continue
-            log_now = self.load.log_factor_now(progress, flag)
-            draws, _ = self._receiving(
-                progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0, count,
-                borrowed_weight(float(fade[mask].mean())),
-            )  # fmt: skip
-            order = _shuffle(count)
-            out[mask] = draws[order] * np.exp(log_now * fade[mask])
+            for seen in (True, False):
+                mask = (in_peak == flag) & (near == seen)
+                count = int(mask.sum())
+                if not count:
+                    continue
+                order = _shuffle(count)
+                if not seen or forecast is None or arrival is None:
+                    draws, _ = self._receiving(
+                        progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0,
+                        count, borrowed_weight(float(fade[mask].mean())), censored_tail=False,
+                    )  # fmt: skip
+                    log_now = self.load.log_factor_now(progress, flag)
+                    out[mask] = draws[order] * np.exp(log_now * fade[mask])
+                    continue
+                betas = self.load.betas(flag)
+                # How far the load on arrival is known now: the share of the load factor's
+                # variance the forecast removes.
+                borrowing = borrowed_weight(
+                    float(arrival.explained(betas, days[mask], flag).mean())
+                )
+                draws, _ = self._receiving(
+                    progress.mode, progress.destination_fc, "delivered", label, 0.0, 1.0, count,
+                    borrowing,
+                )  # fmt: skip
+                # The pools hold receiving at the usual load: each own draw meets a load drawn
+                # around the forecast; the borrowed ones (the published peak figures, which
+                # hold every load already) only its expected level.
+                young = (
+                    0
+                    if progress.destination_fc in self.peak_tail
+                    else self._young(count, progress.destination_fc, label, "delivered", borrowing)
+                )
+                noise = np.concatenate((_normal_scores(count - young), np.zeros(young)))[order]
+                predicted = self._arrival_load(progress, days[mask], flag)
+                assert predicted is not None  # as ``forecast``
+                deliveries, backlog, _ = predicted
+                mean = betas[0] * deliveries + betas[1] * backlog
+                log_f = mean + arrival.spread(betas, days[mask], flag) * noise
+                out[mask] = draws[order] * np.exp(np.clip(log_f, -MAX_LOG_EFFECT, MAX_LOG_EFFECT))
         return out
+
+    def _arrival_load(
+        self, progress: ShipmentProgress, days: Array, peak: bool
+    ) -> tuple[Array, Array, Array] | None:
+        """The forecast of the load arrivals ``days`` ahead will meet in the season ``peak``
+        (``ArrivalForecast.predict``), or None when the FC's arrivals or load now are not
+        known, or nothing was fitted."""
+        arrival = self.load.arrival
+        usual = self.load.usual.get(progress.destination_fc)
+        if arrival is None or usual is None or progress.fc_arrivals is None:
+            return None
+        if progress.fc_deliveries_7d is None or progress.fc_backlog is None:
+            return None
+        load = (progress.fc_backlog, progress.fc_deliveries_7d)
+        return arrival.predict(usual, load, progress.fc_arrivals, days, peak)
 
     def _transit(
         self, progress: ShipmentProgress, stage: str, stage_at: datetime, now: datetime, n: int
@@ -242,6 +375,30 @@ class MilestoneModel:
         if chain:
             chain[-1] = (chain[-1][0], self.settings.prior_weight)
         return [*chain, (self.pools[key], 0.0)]
+
+
+def _normal_tail(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def _lognormal_beyond(mu: float, sigma: float, above: float, n: int) -> Array:
+    """``n`` stratified draws of exp(N(mu, sigma)) given that they exceed ``above``."""
+    dist = NormalDist()
+    low = 1.0 - _normal_tail((math.log(max(above, 1e-3)) - mu) / sigma)
+    levels = [min(low + (1.0 - low) * (i + 0.5) / n, 1.0 - 1e-12) for i in range(n)]
+    out: Array = np.maximum(np.exp(mu + sigma * np.array([dist.inv_cdf(u) for u in levels])), above)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _normal_scores(n: int) -> Array:
+    """Stratified standard normal draws in an order of their own, so a draw's load noise is
+    independent of its receiving draw (the two are paired by ``_shuffle``'s order)."""
+    dist = NormalDist()
+    scores = np.array([dist.inv_cdf((i + 0.5) / n) for i in range(n)]) if n else np.zeros(0)
+    out: Array = scores[np.random.default_rng(n + 1).permutation(n)]
+    return out
 
 
 @lru_cache(maxsize=8)

@@ -27,6 +27,8 @@ def milestone_to_dict(model: MilestoneModel) -> dict[str, object]:
         "load": model.load.to_dict(),
         "season_stretch": model.season_stretch,
         "young_peak": model.young_peak,
+        "peak_tail": {fc: list(v) for fc, v in sorted(model.peak_tail.items())},
+        "fc_levels": {k: dict(sorted(v.items())) for k, v in sorted(model.fc_levels.items())},
         "pools": {
             key: {"count": pool.count, "values": pool.to_list()}
             for key, pool in sorted(model.pools.items())
@@ -63,6 +65,26 @@ def milestone_from_dict(d: Mapping[str, object]) -> MilestoneModel:
             version=str(d["version"]),
             season_stretch=float(str(d.get("season_stretch", 1.0))),
             young_peak=float(str(d.get("young_peak", 0.0))),
+            peak_tail=_peak_tail(d.get("peak_tail", {})),
+            fc_levels=_fc_levels(d.get("fc_levels", {})),
         )
     except (AssertionError, KeyError, TypeError, ValueError) as error:
         raise InvalidEstimateInput(f"malformed stored model: {error}") from error
+
+
+def _peak_tail(raw: object) -> dict[str, tuple[float, float, float]]:
+    assert isinstance(raw, Mapping)
+    out = {}
+    for fc, value in raw.items():
+        assert isinstance(value, list) and len(value) == 3
+        out[str(fc)] = (float(value[0]), float(value[1]), float(value[2]))
+    return out
+
+
+def _fc_levels(raw: object) -> dict[str, dict[str, float]]:
+    assert isinstance(raw, Mapping)
+    out = {}
+    for season, levels in raw.items():
+        assert isinstance(levels, Mapping)
+        out[str(season)] = {str(fc): float(v) for fc, v in levels.items()}
+    return out

@@ -26,11 +26,14 @@ from functools import lru_cache
 import numpy as np
 
 from headstart.domain.estimate.fc_load import (
+    MIN_CENSORED_ROWS,
     FcLoadIndex,
     LoadEffect,
-    fit_censored_load,
+    SeasonFit,
+    fit_censored_seasons,
     persistence_days,
 )
+from headstart.domain.estimate.inbound import fit_arrival_forecast
 from headstart.domain.estimate.milestone import MODEL_NAME, MilestoneModel, MilestoneSettings
 from headstart.domain.estimate.pool_keys import (
     PEAK_BOUNDS as _PEAK_BOUNDS,
@@ -129,15 +132,19 @@ class MilestoneFitter:
             if now is not None
             else np.ones(len(self.receiving))
         )
-        load = _fit_load(self.load_index, None if now is None else now.timestamp())
+        load, (off_fit, peak_fit) = _fit_load(
+            self.load_index, None if now is None else now.timestamp()
+        )
+        levels = fc_levels(off_fit, peak_fit)
         samples = {key: (np.asarray(v), None) for key, v in self.samples.items() if v}
         received: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
         for row, w in zip(self.receiving, weights.tolist(), strict=True):
             milestone, mode, fc, peak, hours, _, backlog, deliveries = row
             scaled = hours / math.exp(load.log_factor(fc, backlog, deliveries, peak == "peak"))
-            for key, _level in receiving_keys(milestone, mode, fc, peak):
+            common = scaled / levels.get(peak, {}).get(fc, 1.0)
+            for key, level in receiving_keys(milestone, mode, fc, peak):
                 values, ws = received[key]
-                values.append(scaled)
+                values.append(scaled if level == "lane" else common)
                 ws.append(w)
         pools = {key: Pool.of(values, _MAX_POOL) for key, (values, _) in samples.items()}
         pools.update(
@@ -154,8 +161,17 @@ class MilestoneFitter:
         stretch = float(np.median(priors["P|R|peak"].values) / np.median(priors["P|R|off"].values))
         choice = {g: _choose(g, rows, pools, settings) for g, rows in self.judged.items()}
         young = 0.0 if now is None else young_season_share(now, priors["P|R|peak"])
+        tail = peak_tail(now, peak_fit) if now is not None and young > 0.0 else {}
         model = MilestoneModel(
-            settings, pools, choice, load, len(self.seen), season_stretch=stretch, young_peak=young
+            settings,
+            pools,
+            choice,
+            load,
+            len(self.seen),
+            season_stretch=stretch,
+            young_peak=young,
+            peak_tail=tail,
+            fc_levels=levels,
         )
         return replace(model, version=model_version(model))
 
@@ -288,13 +304,49 @@ def season_of_seconds(t: float) -> bool:
     return is_peak(datetime.fromtimestamp(t, UTC))
 
 
-def _fit_load(index: FcLoadIndex, now: float | None) -> LoadEffect:
+def peak_tail(now: datetime, fit: SeasonFit | None) -> dict[str, tuple[float, float, float]]:
+    """Per FC with ``MIN_CENSORED_ROWS`` closed peak deliveries: (mu, sigma, peak age in
+    hours) of ``MilestoneModel.peak_tail``. The censored fit has seen every delivery of the
+    peak so far, open ones as "longer than so far", so it knows how much of the peak's
+    receiving lies past its age, which the pools (closed deliveries only) cannot show. A fit
+    that saw no open delivery (a history of closed shipments alone) cannot: none then."""
+    if fit is None or fit.open == 0:
+        return {}
+    t = now.timestamp()
+    k = int(np.searchsorted(_PEAK_BOUNDS, t, side="right"))
+    if k % 2 == 0:
+        return {}
+    age = (t - float(_PEAK_BOUNDS[k - 1])) / 3600.0
+    return {
+        fc: (mu, fit.sigma, age)
+        for fc, mu in sorted(fit.intercepts.items())
+        if fit.closed.get(fc, 0) >= MIN_CENSORED_ROWS
+    }
+
+
+def fc_levels(off: SeasonFit | None, peak: SeasonFit | None) -> dict[str, dict[str, float]]:
+    """``MilestoneModel.fc_levels``: per season, each FC's receiving at its usual load over
+    the FCs' geometric mean, by the censored fit's intercepts (peak as off-peak until a
+    peak fit exists)."""
+    out = {}
+    for label, fit in (("off", off), ("peak", peak or off)):
+        if fit is None or not fit.intercepts:
+            continue
+        mean = float(np.mean(list(fit.intercepts.values())))
+        out[label] = {fc: math.exp(mu - mean) for fc, mu in sorted(fit.intercepts.items())}
+    return out
+
+
+def _fit_load(
+    index: FcLoadIndex, now: float | None
+) -> tuple[LoadEffect, tuple[SeasonFit | None, SeasonFit | None]]:
     """The load effect per season, by censored regression over every delivery made by
     ``now``: those still open count as "longer than so far", so a young peak's slope is
-    read off its slow deliveries before they close (``fit_censored_load``)."""
+    read off its slow deliveries before they close (``fit_censored_seasons``); and that
+    fit of peak."""
     deliveries = index.deliveries_by(now)
     if deliveries.at.size < 50:
-        return LoadEffect()
+        return LoadEffect(), (None, None)
     fcs = np.asarray(deliveries.fcs)
     usual = {
         fc: (
@@ -304,7 +356,9 @@ def _fit_load(index: FcLoadIndex, now: float | None) -> LoadEffect:
         for fc in sorted(set(deliveries.fcs))
     }
     peak = peak_mask(deliveries.at).astype(bool)
-    off, in_peak = fit_censored_load(deliveries, peak, usual)
+    off_fit, peak_fit = fit_censored_seasons(deliveries, peak, usual)
+    off = off_fit.slopes if off_fit else (0.0, 0.0)
+    in_peak = peak_fit.slopes if peak_fit else None
     effect = LoadEffect(off[0], off[1], 7.0, usual, in_peak)
     series = {}
     for fc, delivered in index.delivered.items():
@@ -313,7 +367,15 @@ def _fit_load(index: FcLoadIndex, now: float | None) -> LoadEffect:
         days = np.arange(delivered[0], delivered[-1], 86400.0)
         counts = np.array([index.load_at_seconds(fc, float(t))[1] for t in days], dtype=float)
         series[fc] = np.log(counts + 1.0)
-    return replace(effect, persistence_days=persistence_days(series))
+    arrival = (
+        None
+        if index.inbound is None
+        else fit_arrival_forecast(
+            index.inbound, index.delivered, index.load_at_seconds, usual, now, peak_mask
+        )
+    )
+    fitted = replace(effect, persistence_days=persistence_days(series), arrival=arrival)
+    return fitted, (off_fit, peak_fit)
 
 
 def _choose(
@@ -376,6 +438,8 @@ def model_version(model: MilestoneModel) -> str:
             "load": model.load.to_dict(),
             "season_stretch": model.season_stretch,
             "young_peak": model.young_peak,
+            "peak_tail": {fc: list(v) for fc, v in sorted(model.peak_tail.items())},
+            "fc_levels": {k: dict(sorted(v.items())) for k, v in sorted(model.fc_levels.items())},
         },
         sort_keys=True,
     )

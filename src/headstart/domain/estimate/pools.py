@@ -150,6 +150,26 @@ def draw_chain(
     return (parts[0] if len(parts) == 1 else np.concatenate(parts)), behind
 
 
+def draw_chain_scaled(
+    chain: Sequence[tuple[Pool, float]], spent: float, scales: Sequence[float], size: int
+) -> tuple[Array, int]:
+    """``draw_chain`` where pool i holds durations in units of ``scales[i]`` (a parent pool
+    of FCs put on a common level, say): ``spent`` and each pool's draws are converted."""
+    if not chain:
+        raise InvalidEstimateInput("a chain needs at least one pool")
+    cuts = [spent / scale for scale in scales]
+    weights, behind = chain_weights(chain, cuts)
+    counts = _apportion(weights, size)
+    parts = [
+        pool.draw(cut, _grid(n)) * scale
+        for (pool, _), cut, scale, n in zip(chain, cuts, scales, counts, strict=True)
+        if n
+    ]
+    if not parts:
+        return np.zeros(0), behind
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), behind
+
+
 @lru_cache(maxsize=4096)
 def _grid(n: int) -> Array:
     """Evenly spaced levels (i + 1/2) / n: the strata of n draws."""

@@ -74,6 +74,9 @@ class ShipmentProgress:
     carrier: str = ""
     # The carrier's first ETA for this shipment: how far the latest one has slipped from it.
     first_carrier_eta: datetime | None = None
+    # Shipments in transit to the destination FC now, by day they are expected there (day 0:
+    # the next 24 h; ``inbound.inbound_counts``): the load this one will meet on arrival.
+    fc_arrivals: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         _require_known("mode", self.mode, MODES)
@@ -85,6 +88,10 @@ class ShipmentProgress:
             _require_known("milestone", name, MILESTONES)
             reached.append((name, to_utc("milestones_reached", at)))
         object.__setattr__(self, "milestones_reached", tuple(reached))
+        if self.fc_arrivals is not None:
+            object.__setattr__(self, "fc_arrivals", tuple(int(n) for n in self.fc_arrivals))
+            if any(n < 0 for n in self.fc_arrivals):
+                raise InvalidEstimateInput("fc_arrivals counts cannot be negative")
         if any(n is not None and n < 0 for n in (self.fc_backlog, self.fc_deliveries_7d)):
             raise InvalidEstimateInput("fc_backlog and fc_deliveries_7d cannot be negative")
         if (self.last_milestone is None) != (self.last_milestone_at is None):

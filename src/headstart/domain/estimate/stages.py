@@ -134,6 +134,7 @@ def progress_at(
     *,
     fc_backlog: int | None = None,
     fc_deliveries_7d: int | None = None,
+    fc_arrivals: tuple[int, ...] | None = None,
 ) -> ShipmentProgress:
     """What a live service knew about ``shipment`` at ``at``: events up to and including it."""
     last: tuple[str, datetime] | None = None
@@ -167,6 +168,7 @@ def progress_at(
         milestones_reached=tuple(reached.items()),
         fc_backlog=fc_backlog,
         fc_deliveries_7d=fc_deliveries_7d,
+        fc_arrivals=fc_arrivals,
         carrier=shipment.carrier,
         first_carrier_eta=first_eta,
     )
