@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.progress import ShipmentProgress
 from headstart.store.mappers import closed_of, progress_from_dict, progress_to_dict
@@ -42,8 +43,12 @@ from headstart.store.tables import (
 )
 from headstart.store.uow import UnitOfWork
 
-# (closed shipments, the moment of the fit or None) -> a fitted estimator
-EstimatorFactory = Callable[[Sequence[ClosedShipment], datetime | None], CalibratedEstimator]
+# An open delivery: (FC, delivered at) of a shipment at the FC whose units are not in stock.
+OpenDelivery = tuple[str, datetime]
+# (closed shipments, the moment of the fit or None, open deliveries) -> a fitted estimator
+EstimatorFactory = Callable[
+    [Sequence[ClosedShipment], datetime | None, Sequence[OpenDelivery]], CalibratedEstimator
+]
 # Outcomes a process re-reads below the highest it applied: on PostgreSQL a lower id can
 # commit after a higher one, and such an outcome must not be skipped.
 _LATE_COMMIT_WINDOW = 1000
@@ -53,8 +58,13 @@ IN_MEMORY_EVERY_CLOSE = 200
 IN_MEMORY_GROWTH = 1.25
 
 
-def _fit(history: Sequence[ClosedShipment], now: datetime | None) -> CalibratedEstimator:
-    return fit_estimator(history, now=now)
+def _fit(
+    history: Sequence[ClosedShipment], now: datetime | None, open_deliveries: Sequence[OpenDelivery]
+) -> CalibratedEstimator:
+    # The load index a replay's refit fits on: every delivery made, the open ones censored
+    # at ``now``, so a young peak's long receiving is read off its deliveries so far.
+    index = FcLoadIndex.of(history, open_deliveries)
+    return fit_estimator(history, now=now, load_index=index)
 
 
 class EstimatorCache:
@@ -109,7 +119,7 @@ class EstimatorCache:
         if self._estimator is None or self._model_id is not None or self._due(key):
             # No clock here: a small history before the first stored fit is taken as
             # complete; the scheduled refit (``refit_model``) passes the service's now.
-            self._estimator = self._factory(load_history(session), None)
+            self._estimator = self._factory(load_history(session), None, ())
             self._key, self._model_id = key, None
         return self._estimator
 
@@ -202,6 +212,22 @@ def load_history(session: Session) -> list[ClosedShipment]:
         for row, shipped, received in rows
     ]
     return [item for item in history if item is not None]
+
+
+def load_open_deliveries(session: Session, now: datetime) -> list[OpenDelivery]:
+    """(FC, delivered at) of every shipment delivered by ``now`` whose units are not in stock
+    yet, oldest first: what the closed history lacks of a season's receiving so far."""
+    rows = session.execute(
+        select(ShipmentRow.destination_fc, ShipmentRow.delivered_at)
+        .where(
+            ShipmentRow.delivered_at.is_not(None),
+            ShipmentRow.delivered_at <= now,
+            ShipmentRow.in_stock_at.is_(None),
+            ShipmentRow.status.not_in(("closed", "cancelled")),
+        )
+        .order_by(ShipmentRow.delivered_at, ShipmentRow.id)
+    ).all()
+    return [(fc, at) for fc, at in rows if at is not None]
 
 
 # Kinds of calibration outcome, applied in id order. A snapshot is judged ``overdue`` when
@@ -346,7 +372,8 @@ class FitResult:
 def refit_model(
     uow: UnitOfWork, clock: Callable[[], float], *, factory: EstimatorFactory = _fit
 ) -> FitResult:
-    """Fit on every closed shipment and store the model as the one in use.
+    """Fit on every closed shipment, with the deliveries still open as "receiving longer than
+    so far" (``load_open_deliveries``), and store the model as the one in use.
 
     The history is read in one short transaction and the model stored in another;
     the fit itself (tens of seconds on a large history) holds no lock. When no
@@ -368,6 +395,8 @@ def refit_model(
         if newest is not None and newest.history_count == closed:
             return FitResult(newest.version, newest.history_count, 0.0, stored=False)
         history = load_history(uow.session)
+        fit_at = uow.now()
+        open_deliveries = load_open_deliveries(uow.session, fit_at)
         learned: CalibratedEstimator | None = None
         if newest is None:
             outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
@@ -375,9 +404,8 @@ def refit_model(
             so_far = EstimatorCache()
             learned = so_far.stored(uow.session)
             outcomes_upto = so_far.applied_upto
-        fit_at = uow.now()
     started = clock()
-    estimator = factory(history, fit_at)
+    estimator = factory(history, fit_at, open_deliveries)
     if learned is not None:
         estimator = learned.refitted(estimator.model)
     seconds = clock() - started

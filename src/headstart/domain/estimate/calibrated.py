@@ -142,9 +142,12 @@ def fit_estimator(
     holdout_fraction: float = 0.25,
     max_holdout: int = 1500,
     now: datetime | None = None,
+    load_index: FcLoadIndex | None = None,
 ) -> CalibratedEstimator:
     """Fit the model and warm-start its calibration; deterministic for a given history
-    (and ``now``: a live fit's moment, see ``fit_milestone_model``)."""
+    (and ``now``: a live fit's moment, see ``fit_milestone_model``). ``load_index``: the
+    FCs' deliveries, open ones included (default: counted from ``history``, closed only);
+    a live fit passes the one a replay's refit has (``FcLoadIndex.of``)."""
     settings = settings or MilestoneSettings()
     calibration = calibration or ConformalCalibration(quantile=settings.quantile)
     ordered = sorted(history, key=lambda s: (s.shipped_at, s.shipment_id))
@@ -158,7 +161,8 @@ def fit_estimator(
             quantile=calibration.quantile, floor_hours=calibration.floor_hours
         )
         calibration.warm_start(_scores(early, raw, replay_snapshots(held[::step], index)))
-    return CalibratedEstimator(fit_milestone_model(ordered, settings, now=now), calibration)
+    model = fit_milestone_model(ordered, settings, load_index=load_index, now=now)
+    return CalibratedEstimator(model, calibration)
 
 
 def _scores(

@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from headstart.domain.estimate.inbound import ArrivalForecast, InboundIndex
+from headstart.domain.estimate.instants import to_utc
 from headstart.domain.estimate.pools import Array
 from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
 
@@ -56,7 +57,16 @@ class FcLoadIndex:
     inbound: InboundIndex | None = None
 
     @classmethod
-    def of(cls, history: Iterable[ClosedShipment]) -> FcLoadIndex:
+    def of(
+        cls,
+        history: Iterable[ClosedShipment],
+        open_deliveries: Iterable[tuple[str, datetime]] = (),
+    ) -> FcLoadIndex:
+        """The index of ``history`` and of ``open_deliveries``: (FC, delivered at) of each
+        delivery not yet in stock, as a live service knows them. A replayed history holds
+        its open deliveries already (their in-stock instants lie past the fit's ``now``);
+        a live one does not, and without them a young peak's slow deliveries, the ones
+        still open, are missing from the censored fit and the load counts alike."""
         history = list(history)
         delivered: dict[str, list[float]] = defaultdict(list)
         in_stock: dict[str, list[float]] = defaultdict(list)
@@ -65,12 +75,28 @@ class FcLoadIndex:
                 continue
             delivered[shipment.destination_fc].append(shipment.delivered_at.timestamp())
             in_stock[shipment.destination_fc].append(shipment.in_stock_at.timestamp())
+        opened: dict[str, list[float]] = defaultdict(list)
+        for fc, at in open_deliveries:
+            # Not in stock by any instant: open at every ``now`` (``deliveries_by``) and in
+            # the backlog from delivery on (``load_at``).
+            t = to_utc("delivered_at", at).timestamp()
+            delivered[fc].append(t)
+            in_stock[fc].append(math.inf)
+            opened[fc].append(t)
         order = {fc: np.argsort(np.asarray(v), kind="stable") for fc, v in delivered.items()}
+        inbound = InboundIndex.of(history)
+        if opened:
+            # An open delivery is an arrival the FC took in, counted by ``fc_arrivals``.
+            arrived = {
+                fc: np.sort(np.concatenate((inbound.delivered.get(fc, np.zeros(0)), v)))
+                for fc, v in opened.items()
+            }
+            inbound = replace(inbound, delivered={**inbound.delivered, **arrived})
         return cls(
             {fc: np.asarray(v)[order[fc]] for fc, v in delivered.items()},
             {fc: np.sort(np.asarray(v)) for fc, v in in_stock.items()},
             {fc: np.asarray(in_stock[fc])[order[fc]] for fc in delivered},
-            InboundIndex.of(history),
+            inbound,
         )
 
     def arrivals_at(self, fc: str, at: datetime) -> tuple[int, ...] | None:
@@ -98,6 +124,9 @@ class FcLoadIndex:
             recent = (arrived - before).astype(np.float64)
             end = done_at if now is None else np.minimum(done_at, now)
             censored = end < done_at
+            # An open delivery with no ``now`` has no time so far: its hours are 0, which the
+            # censored fit drops, rather than infinite.
+            end = np.where(np.isfinite(end), end, t)
             hours = np.maximum((end - t) / 3600.0, 0.0).astype(np.float64)
             fcs.extend([fc] * count)
             parts.append((t, hours, censored, backlog, recent))
