@@ -17,8 +17,6 @@ always hold:
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,10 +32,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-import headstart
 from headstart.services.estimation import EstimatorCache
 from tests.integration.conftest import Server
 from tests.integration.databases import empty_database
+from tests.local_constants import load_every_module
 from tests.support import T0, Market, expect
 
 SKUS = ("MB-A", "MB-B")
@@ -281,18 +279,6 @@ class Marketplace(RuleBasedStateMachine):
                 assert view["participation"]["participates"] is False, view
 
 
-def _load_every_module() -> None:
-    """Import all of ``headstart``, so the derandomized sequences depend on its source alone.
-
-    Hypothesis draws some values from the constants of the project's modules loaded at
-    the time ("local constants"), so without this the sequences changed with the tests
-    collected beside this one: run alone it reached revisions, in the full tier
-    (which imports the simulator) not one.
-    """
-    for module in pkgutil.walk_packages(headstart.__path__, "headstart."):
-        importlib.import_module(module.name)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("engine", "runs"),
@@ -317,7 +303,7 @@ def test_model_based_marketplace_keeps_r1_r8_r9_r15(
 ) -> None:
     Marketplace.server = request.getfixturevalue(f"{engine}_server")
     REACHED.clear()
-    _load_every_module()
+    load_every_module()  # the same sequences however the test is run
     run_state_machine_as_test(
         Marketplace,
         settings=settings(

@@ -46,6 +46,7 @@ from headstart.domain.notifications import opt_out_confirmation
 from headstart.domain.placement import supply_entries
 from headstart.domain.policy import Policy
 from headstart.domain.supply import head_start_quantity, participation
+from tests.local_constants import load_every_module
 from tests.unit.domain.marketplace import (
     FCS,
     RECEIVABLE,
@@ -473,6 +474,7 @@ class DomainMarketplace(RuleBasedStateMachine):
 )
 def test_r1_r5_r6_r9_r17_hold_after_every_step_of_random_marketplaces(runs: int) -> None:
     REACHED.clear()
+    load_every_module()  # the same sequences however the test is run
     run_state_machine_as_test(
         DomainMarketplace,
         settings=settings(
