@@ -116,7 +116,7 @@ _REVISE_ALIKE: dict[str, Update] = {
 }
 _CANCEL = (
     update(_ORDERS)
-    .where(_ORDERS.c.seq == bindparam("order_seq"))
+    .where(_ORDERS.c.id == bindparam("order_id"))
     .values({**{name: bindparam(name) for name in CANCELLED}, "consent_due_at": None})
 )
 ALIKE_CHUNK = 500  # rows per IN list: a statement per few hundred rows, not one per row
@@ -144,10 +144,11 @@ def store_revised(session: Session, revised: Iterable[WaitingRow], codec: JsonCo
 def store_cancelled(
     session: Session, cancelled: Iterable[WaitingRow], reasons: dict[str, str], now: datetime
 ) -> None:
-    """Cancel every row (R10), ``reasons`` by order id: one UPDATE by primary key."""
+    """Cancel every row (R10), ``reasons`` by order id: one UPDATE by id, as for a
+    revision (a row placed in this transaction has no ``seq`` yet)."""
     rows = [
         {
-            "order_seq": row.seq,
+            "order_id": row.id,
             "status": "cancelled",
             "cancel_reason": reasons[row.id],
             "cancelled_at": now,
