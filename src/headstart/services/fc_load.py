@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVarTuple
 
 import numpy as np
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Result, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from headstart.domain.estimate.inbound import PAST_DAYS, daily_arrivals, typical_transit_hours
@@ -17,6 +18,9 @@ from headstart.store.tables import ShipmentRow
 RECENT = timedelta(days=7)  # the window the model's fc_deliveries_7d counts
 # Shipped and not yet at the FC: what will load its receiving in the days ahead.
 _EN_ROUTE = ("shipped", "in_transit")
+# Every status but closed and cancelled, spelt out so that the status index serves the
+# backlog query (a NOT IN would read every shipment ever made).
+_OPEN = ("working", "shipped", "in_transit", "delivered", "checked_in", "receiving", "exception")
 
 
 @dataclass(frozen=True)
@@ -30,81 +34,75 @@ class FcLoad:
 
 
 FcLoads = dict[str, FcLoad]
+_Row = TypeVarTuple("_Row")
+
+# Three reads, each from a covering index (``ix_shipments_fc_load``,
+# ``ix_shipments_delivered_at_fc``), so a call costs what is open or recent, not what the
+# FC ever received.
+_BACKLOG = (
+    select(ShipmentRow.destination_fc, func.count())
+    .where(
+        ShipmentRow.status.in_(_OPEN),
+        ShipmentRow.delivered_at <= bindparam("now"),
+        ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
+    )
+    .group_by(ShipmentRow.destination_fc)
+)
+_DELIVERED = select(ShipmentRow.destination_fc, ShipmentRow.delivered_at).where(
+    ShipmentRow.delivered_at > bindparam("since"),
+    ShipmentRow.delivered_at <= bindparam("now"),
+)
+_INBOUND = select(
+    ShipmentRow.destination_fc, ShipmentRow.mode, ShipmentRow.shipped_at, ShipmentRow.carrier_eta
+).where(
+    ShipmentRow.status.in_(_EN_ROUTE),
+    ShipmentRow.shipped_at <= bindparam("now"),
+    ShipmentRow.delivered_at.is_(None),
+)
 
 
-def fc_loads(session: Session, now: datetime) -> FcLoads:
-    """Per FC: shipments delivered there and not yet in stock, deliveries in the last 7
-    days, and its deliveries per day from two weeks back to two weeks ahead.
+def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
+    """Per FC (only ``fc``, if given): shipments delivered there and not yet in stock,
+    deliveries in the last 7 days, and its deliveries per day from two weeks back to two
+    weeks ahead.
 
     The same figures the model was fitted on (``FcLoadIndex.load_at`` and
     ``arrivals_at``). An FC with nothing delivered or on the way is absent: (0, 0).
     """
-    since = now - RECENT
-    backlog = func.sum(
-        case(
-            (
-                (ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > now))
-                & ShipmentRow.status.not_in(("closed", "cancelled")),
-                1,
-            ),
-            else_=0,
-        )
-    )
-    recent = func.sum(case(((ShipmentRow.delivered_at > since), 1), else_=0))
-    rows = session.execute(
-        select(ShipmentRow.destination_fc, backlog, recent)
-        .where(
-            ShipmentRow.delivered_at.is_not(None),
-            ShipmentRow.delivered_at <= now,
-            or_(ShipmentRow.in_stock_at.is_(None), ShipmentRow.delivered_at > since),
-        )
-        .group_by(ShipmentRow.destination_fc)
-    ).all()
-    counts = {fc: (int(b or 0), int(r or 0)) for fc, b, r in rows}
-    arrivals = fc_arrivals(session, now)
-    return {
-        fc: FcLoad(*counts.get(fc, (0, 0)), arrivals.get(fc))
-        for fc in sorted(set(counts) | set(arrivals))
-    }
-
-
-def fc_arrivals(session: Session, now: datetime) -> dict[str, tuple[int, ...]]:
-    """Per FC, ``inbound.daily_arrivals``: the deliveries of the last 14 days by day, then the
-    shipments on their way by the day they are expected (the carrier's latest ETA, else
-    the mode's published median transit from shipping)."""
     now = to_utc("now", now)
-    delivered: dict[str, list[float]] = defaultdict(list)
-    for fc, at in session.execute(
-        select(ShipmentRow.destination_fc, ShipmentRow.delivered_at).where(
-            ShipmentRow.delivered_at > now - timedelta(days=PAST_DAYS),
-            ShipmentRow.delivered_at <= now,
-        )
-    ).all():
-        if at is not None:
-            delivered[fc].append(to_utc("delivered_at", at).timestamp())
-    expected: dict[str, list[float]] = defaultdict(list)
-    for fc, mode, shipped_at, eta in session.execute(
-        select(
-            ShipmentRow.destination_fc,
-            ShipmentRow.mode,
-            ShipmentRow.shipped_at,
-            ShipmentRow.carrier_eta,
-        ).where(
-            ShipmentRow.status.in_(_EN_ROUTE),
-            ShipmentRow.shipped_at.is_not(None),
-            ShipmentRow.shipped_at <= now,
-            ShipmentRow.delivered_at.is_(None),
-        )
-    ).all():
-        if eta is not None:
-            expected[fc].append(to_utc("carrier_eta", eta).timestamp())
-        elif shipped_at is not None:
-            start = to_utc("shipped_at", shipped_at).timestamp()
-            expected[fc].append(start + typical_transit_hours(mode) * 3600.0)
     t = now.timestamp()
-    return {
-        fc: daily_arrivals(
-            t, np.sort(np.asarray(delivered.get(fc, []))), np.asarray(expected.get(fc, []))
+    # Core rows, not ORM ones (a few thousand a call); the column type makes them aware
+    # UTC. The session's changes first, as the ORM's autoflush would (a shipment shipped
+    # in this transaction is on its way).
+    session.flush()
+    connection = session.connection()
+
+    def rows(query: Select[*_Row], **values: object) -> Result[*_Row]:
+        if fc is not None:
+            query = query.where(ShipmentRow.destination_fc == fc)
+        return connection.execute(query, {"now": now, **values})
+
+    backlog = {code: int(n) for code, n in rows(_BACKLOG)}
+    delivered: dict[str, list[float]] = defaultdict(list)
+    for code, at in rows(_DELIVERED, since=now - timedelta(days=PAST_DAYS)):
+        assert at is not None  # delivered_at > since
+        delivered[code].append(at.timestamp())
+    expected: dict[str, list[float]] = defaultdict(list)
+    for code, mode, shipped_at, eta in rows(_INBOUND):
+        if eta is not None:
+            expected[code].append(eta.timestamp())
+        else:
+            assert shipped_at is not None  # shipped_at <= now
+            expected[code].append(shipped_at.timestamp() + typical_transit_hours(mode) * 3600.0)
+    recent_since = t - RECENT.total_seconds()
+    loads = {}
+    for code in sorted(set(backlog) | set(delivered) | set(expected)):
+        times = np.sort(np.asarray(delivered.get(code, []), dtype=np.float64))
+        recent = int(times.size - np.searchsorted(times, recent_since, side="right"))
+        arrivals = (
+            daily_arrivals(t, times, np.asarray(expected.get(code, []), dtype=np.float64))
+            if code in delivered or code in expected
+            else None
         )
-        for fc in sorted(set(delivered) | set(expected))
-    }
+        loads[code] = FcLoad(backlog.get(code, 0), recent, arrivals)
+    return loads

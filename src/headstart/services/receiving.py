@@ -87,7 +87,8 @@ def record_receipt(
             stock.sellable += quantity
             allocated.extend(order.id for order in fill_from_stock(uow.session, stock, now))
         estimator = estimators.current(uow.session)
-        reestimate(uow.session, shipment, estimator, now, fc_loads(uow.session, now))
+        loads = fc_loads(uow.session, now, shipment.destination_fc)
+        reestimate(uow.session, shipment, estimator, now, loads)
         uow.session.flush()
         refresh_skus(
             uow,

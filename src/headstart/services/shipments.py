@@ -156,7 +156,8 @@ def ship_shipment(
         shipment.status = "shipped"
         shipment.shipped_at = shipped_at
         estimator = estimators.current(uow.session)
-        reestimate(uow.session, shipment, estimator, now, fc_loads(uow.session, now), snapshot=True)
+        loads = fc_loads(uow.session, now, shipment.destination_fc)
+        reestimate(uow.session, shipment, estimator, now, loads, snapshot=True)
         uow.session.flush()
         refresh_skus(
             uow,

@@ -129,6 +129,18 @@ class ShipmentRow(Base):
     milestones: Mapped[dict[str, str] | None] = mapped_column(JSON)
     first_carrier_eta: Mapped[datetime | None]
 
+    # Each FC's load (``services.fc_load``), read on every shipping, tracking batch,
+    # receipt and sweep, from these alone: a row carries its estimate's JSON, and reading
+    # a thousand of them cost more than the rest of the load's work.
+    __table_args__ = (
+        Index("ix_shipments_delivered_at_fc", "delivered_at", "destination_fc"),
+        Index(
+            "ix_shipments_fc_load",
+            "status", "delivered_at", "destination_fc", "in_stock_at", "shipped_at", "mode",
+            "carrier_eta",
+        ),
+    )  # fmt: skip
+
 
 class ShipmentLineRow(Base):
     __tablename__ = "shipment_lines"
