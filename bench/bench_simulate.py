@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import headstart.sim.market.run as market_run
 from headstart.commands.simulate import _fresh_sqlite, _runtime
 from headstart.services.sandbox import move_clock
 from headstart.sim.market.config import MarketConfig
@@ -69,7 +70,6 @@ class TimedMarket(Market):
 
 def _sweeps_timed(market: TimedMarket) -> None:
     """The day's sweep runs through ``sandbox.move_clock``, called by ``play_day``."""
-    import headstart.sim.market.run as run
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         began = time.process_time()
@@ -79,7 +79,7 @@ def _sweeps_timed(market: TimedMarket) -> None:
             if market.spent:
                 market.spent[-1]["sweeps"] += time.process_time() - began
 
-    run.move_clock = timed  # type: ignore[assignment]
+    market_run.move_clock = timed  # type: ignore[assignment]
 
 
 def play(config: MarketConfig, directory: Path, name: str) -> TimedMarket:

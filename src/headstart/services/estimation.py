@@ -32,6 +32,7 @@ from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estima
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.progress import ShipmentProgress
+from headstart.services.fc_load import OPEN_STATUSES
 from headstart.store.mappers import closed_of, progress_from_dict, progress_to_dict
 from headstart.store.tables import (
     CalibrationOutcomeRow,
@@ -223,7 +224,7 @@ def load_open_deliveries(session: Session, now: datetime) -> list[OpenDelivery]:
             ShipmentRow.delivered_at.is_not(None),
             ShipmentRow.delivered_at <= now,
             ShipmentRow.in_stock_at.is_(None),
-            ShipmentRow.status.not_in(("closed", "cancelled")),
+            ShipmentRow.status.in_(OPEN_STATUSES),
         )
         .order_by(ShipmentRow.delivered_at, ShipmentRow.id)
     ).all()

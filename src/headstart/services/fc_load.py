@@ -18,9 +18,17 @@ from headstart.store.tables import ShipmentRow
 RECENT = timedelta(days=7)  # the window the model's fc_deliveries_7d counts
 # Shipped and not yet at the FC: what will load its receiving in the days ahead.
 _EN_ROUTE = ("shipped", "in_transit")
-# Every status but closed and cancelled, spelt out so that the status index serves the
-# backlog query (a NOT IN would read every shipment ever made).
-_OPEN = ("working", "shipped", "in_transit", "delivered", "checked_in", "receiving", "exception")
+# Every status but closed and cancelled, spelt out so that an index on status serves the
+# query (a NOT IN would read every shipment ever made).
+OPEN_STATUSES = (
+    "working",
+    "shipped",
+    "in_transit",
+    "delivered",
+    "checked_in",
+    "receiving",
+    "exception",
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ _Row = TypeVarTuple("_Row")
 _BACKLOG = (
     select(ShipmentRow.destination_fc, func.count())
     .where(
-        ShipmentRow.status.in_(_OPEN),
+        ShipmentRow.status.in_(OPEN_STATUSES),
         ShipmentRow.delivered_at <= bindparam("now"),
         ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
     )

@@ -147,8 +147,13 @@ class _Revisions:
     def write(self, session: Session) -> None:
         statement = _INSERT_REVISIONS[session.get_bind().dialect.name]
         for (old, new, reason), order_ids in self._alike.items():
-            values = {"at": self._now, "reason": reason}
-            values |= {"old": old, "new": new, "inputs": self._inputs}
+            values = {
+                "at": self._now,
+                "reason": reason,
+                "old": old,
+                "new": new,
+                "inputs": self._inputs,
+            }
             for start in range(0, len(order_ids), ALIKE_CHUNK):
                 ids = order_ids[start : start + ALIKE_CHUNK]
                 session.execute(statement, values | {"ids": ids})
