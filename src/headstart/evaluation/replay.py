@@ -9,7 +9,7 @@ stock by then. Outcomes are fed back to the online calibration only when the
 shipment's ``in_stock_at`` has passed on the replay clock, so late labels are
 as late as they would be live. With ``overdue``, a promise whose date passes with
 the shipment not in stock is told to the calibration then, as a miss known
-(``CalibratedEstimator.observe_overdue``), and its outcome again once in stock.
+(``ConformalCalibration.observe_overdue``), and its outcome again once in stock.
 
 Like the live service, the replay refits the model on a schedule (every
 ``refit_days``) from what has closed by then: the training shipments and every
@@ -18,6 +18,12 @@ for those still open, ``MilestoneFitter.model``); a shipment's transit counts
 only once its whole shipping cohort has had ``TRANSIT_HOLD_DAYS`` to close, so
 the quick ones of a recent cohort are not taken for all of it. The online
 calibration state carries across refits.
+
+The model's estimates do not depend on the online correction, so the replay is
+two passes: ``record`` asks the model at every snapshot, ``calibrate`` then
+promises through the correction and tells it the outcomes. One recording can be
+calibrated again with the correction's settings changed (``eta recalibrate``),
+in seconds rather than the minutes of a fit and a model pass.
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
-from headstart.domain.estimate.distribution import InStockEstimate
+from headstart.domain.estimate.calibration import (
+    ConformalCalibration,
+    group_in_season,
+    group_of,
+    kind_of,
+)
+from headstart.domain.estimate.distribution import LEVELS, InStockEstimate
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.instants import hours_between
 from headstart.domain.estimate.milestone import MilestoneModel, MilestoneSettings
@@ -43,6 +55,7 @@ OCEAN_BERTHED = "ocean berthed"
 BUCKETS: tuple[str, ...] = ("parcel", "ltl", "ftl", "air", OCEAN_AT_SEA, OCEAN_BERTHED)
 TRANSIT_HOLD_DAYS = 45.0
 _DAY = 86400.0
+_MEDIAN = LEVELS.index(0.5)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,38 @@ def split_history(
     return ordered[:cut], ordered[cut:]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One promise's raw material: the model's own estimate, before the online correction."""
+
+    shipment: int  # index among the replayed shipments
+    shipment_id: str
+    kind: str  # ``kind_of`` its progress: the calibration group but for its season
+    group: str  # the calibration group that corrects it
+    bucket: str
+    raw: InStockEstimate
+    in_stock_at: datetime
+    baseline_hours: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """The model's pass over the replayed shipments: every snapshot in replay-clock order.
+
+    The model's estimates do not depend on the online correction, so one recording
+    can be calibrated many times (``calibrate``) with the correction's settings changed.
+    """
+
+    snapshots: list[Snapshot]
+    calibration: ConformalCalibration  # warm-started by the fit, before any outcome
+    model: MilestoneModel  # the last refit's
+    train_count: int
+    test_count: int
+    split_at: datetime
+    fit_seconds: float
+    quantile: float
+
+
 def replay(
     history: Sequence[ClosedShipment],
     *,
@@ -104,6 +149,29 @@ def replay(
     nor when ``fit`` supplies the estimator. ``overdue`` tells misses at their
     promised date (see the module's note).
     """
+    recording = record(
+        history,
+        train_fraction=train_fraction,
+        quantile=quantile,
+        fit=fit,
+        clock=clock,
+        stride=stride,
+        refit_days=refit_days,
+    )
+    return calibrate(recording, recording.calibration, overdue=overdue)
+
+
+def record(
+    history: Sequence[ClosedShipment],
+    *,
+    train_fraction: float = 0.6,
+    quantile: float = 0.97,
+    fit: Callable[[Sequence[ClosedShipment]], CalibratedEstimator] | None = None,
+    clock: Callable[[], float] | None = None,
+    stride: int = 1,
+    refit_days: float = 7.0,
+) -> Recording:
+    """The model's half of ``replay`` (same arguments): fit, then estimate at every snapshot."""
     train, test = split_history(history, train_fraction)
     test = test[::stride]
     if not train or not test:
@@ -113,47 +181,30 @@ def replay(
     fit_seconds = (clock() - started) if clock else 0.0
     baselines = Baselines.fit(train, quantile)
     index = FcLoadIndex.of(history)
-    # The replay clock: (instant, order, kind, shipment index, promise index); outcomes
-    # (0), refits (2) and overdue promises (3) before promises (1) at one instant.
-    queue: list[tuple[float, int, int, int, int]] = []
+    # The replay clock: (instant, order, kind, shipment index); refits (order 0) before
+    # promises (order 1) at one instant.
+    queue: list[tuple[float, int, int, int]] = []
     for i, shipment in enumerate(test):
-        queue.append((shipment.in_stock_at.timestamp(), 0, 0, i, 0))
-        queue.extend((at.timestamp(), 1, 1, i, 0) for at in snapshot_times(shipment))
+        queue.extend((at.timestamp(), 1, 1, i) for at in snapshot_times(shipment))
     refits = (
         _Refits(train, test, index, estimator.model.settings)
         if refit_days > 0 and fit is None
         else None
     )
-    if refits is not None:
+    if refits is not None and queue:
         first, last = test[0].shipped_at.timestamp(), max(queue)[0]
         count = int((last - first) // (refit_days * _DAY))
-        queue.extend((first + (k + 1) * refit_days * _DAY, 0, 2, k, 0) for k in range(count))
+        queue.extend((first + (k + 1) * refit_days * _DAY, 0, 2, k) for k in range(count))
     heapq.heapify(queue)
-    pending: dict[int, list[tuple[ShipmentProgress, InStockEstimate, InStockEstimate]]] = {}
-    predictions: list[Prediction] = []
+    model = estimator.model
+    snapshots: list[Snapshot] = []
     while queue:
-        stamp, _, kind, i, j = heapq.heappop(queue)
+        stamp, _, kind, i = heapq.heappop(queue)
         if kind == 2 and refits is not None:
-            estimator = estimator.refitted(refits.model_at(stamp))
+            model = refits.model_at(stamp)
             continue
         shipment = test[i]
-        if kind == 3:
-            # A promise's date passed with the shipment not in stock: a miss known now.
-            progress, raw, _ = pending[i][j]
-            key = f"{shipment.shipment_id}#{j}"
-            estimator.observe_overdue(
-                progress, raw, key, datetime.fromtimestamp(stamp, UTC), 1.0 / (j + 1)
-            )
-            continue
-        if kind == 0:
-            done = pending.pop(i, [])
-            for j, (progress, raw, estimate) in enumerate(done):
-                # One shipment is one outcome, however many promises rested on it.
-                weight = 1.0 / len(done)
-                key = f"{shipment.shipment_id}#{j}" if overdue else None
-                estimator.observe_both(progress, raw, estimate, shipment.in_stock_at, weight, key)
-            continue
-        at = datetime.fromtimestamp(stamp, shipment.shipped_at.tzinfo)
+        at = datetime.fromtimestamp(stamp, UTC)
         backlog, deliveries = index.load_at(shipment.destination_fc, at)
         progress = progress_at(
             shipment,
@@ -162,28 +213,105 @@ def replay(
             fc_deliveries_7d=deliveries,
             fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
         )
-        raw, estimate = estimator.estimate_both(progress, at)
-        promises = pending.setdefault(i, [])
-        promises.append((progress, raw, estimate))
-        deadline = estimate.quantile(quantile)
-        if overdue and shipment.in_stock_at > deadline:
-            heapq.heappush(queue, (deadline.timestamp(), 0, 3, i, len(promises) - 1))
-        predictions.append(
-            Prediction(
+        raw = model.estimate(progress, at)
+        snapshots.append(
+            Snapshot(
+                shipment=i,
                 shipment_id=shipment.shipment_id,
+                kind=kind_of(progress),
+                group=group_of(progress, at, raw.hours[_MEDIAN]),
                 bucket=bucket_of(progress),
-                peak=is_peak(at),
-                made_at=at,
-                actual_hours=hours_between(at, shipment.in_stock_at),
-                promised_hours=hours_between(at, estimate.quantile(quantile)),
-                raw_hours=hours_between(at, raw.quantile(quantile)),
+                raw=raw,
+                in_stock_at=shipment.in_stock_at,
                 baseline_hours={
                     name: hours_between(at, baselines.promise(name, progress, at))
                     for name in BASELINES
                 },
             )
         )
-    return Replay(predictions, len(train), len(test), test[0].shipped_at, fit_seconds, estimator)
+    return Recording(
+        snapshots=snapshots,
+        calibration=estimator.calibration,
+        model=model,
+        train_count=len(train),
+        test_count=len(test),
+        split_at=test[0].shipped_at,
+        fit_seconds=fit_seconds,
+        quantile=quantile,
+    )
+
+
+def calibrate(
+    recording: Recording, calibration: ConformalCalibration, *, overdue: bool = False
+) -> Replay:
+    """The online correction's half of ``replay``: promise at each recorded snapshot through
+    ``calibration`` (changed in place: pass a copy to keep one), telling it each outcome
+    once in stock on the replay clock, and each miss at its promised date with ``overdue``."""
+    quantile = recording.quantile
+    snapshots = recording.snapshots
+    # (instant, order, kind, shipment index, snapshot or promise index); outcomes (0) and
+    # overdue promises (3) before promises (1) at one instant.
+    queue: list[tuple[float, int, int, int, int]] = []
+    closes: dict[int, datetime] = {}
+    for k, snapshot in enumerate(snapshots):
+        queue.append((snapshot.raw.computed_at.timestamp(), 1, 1, snapshot.shipment, k))
+        closes[snapshot.shipment] = snapshot.in_stock_at
+    queue.extend((at.timestamp(), 0, 0, i, 0) for i, at in closes.items())
+    heapq.heapify(queue)
+    pending: dict[int, list[tuple[Snapshot, InStockEstimate]]] = {}
+    predictions: list[Prediction] = []
+    while queue:
+        stamp, _, kind, i, j = heapq.heappop(queue)
+        if kind == 3:
+            # A promise's date passed with the shipment not in stock: a miss known now.
+            snapshot = pending[i][j][0]
+            now = datetime.fromtimestamp(stamp, UTC)
+            group = group_in_season(snapshot.kind, now)
+            key = f"{snapshot.shipment_id}#{j}"
+            calibration.observe_overdue(group, key, snapshot.raw, now, 1.0 / (j + 1))
+            continue
+        if kind == 0:
+            done = pending.pop(i, [])
+            for j, (snapshot, estimate) in enumerate(done):
+                # One shipment is one outcome, however many promises rested on it.
+                at = snapshot.in_stock_at
+                calibration.observe(
+                    group_in_season(snapshot.kind, at),
+                    snapshot.raw,
+                    estimate,
+                    at,
+                    1.0 / len(done),
+                    f"{snapshot.shipment_id}#{j}" if overdue else None,
+                )
+            continue
+        snapshot = snapshots[j]
+        estimate = calibration.adjust(snapshot.raw, snapshot.group)
+        promises = pending.setdefault(i, [])
+        promises.append((snapshot, estimate))
+        at = snapshot.raw.computed_at
+        deadline = estimate.quantile(quantile)
+        if overdue and snapshot.in_stock_at > deadline:
+            heapq.heappush(queue, (deadline.timestamp(), 0, 3, i, len(promises) - 1))
+        predictions.append(
+            Prediction(
+                shipment_id=snapshot.shipment_id,
+                bucket=snapshot.bucket,
+                peak=is_peak(at),
+                made_at=at,
+                actual_hours=hours_between(at, snapshot.in_stock_at),
+                promised_hours=hours_between(at, deadline),
+                raw_hours=hours_between(at, snapshot.raw.quantile(quantile)),
+                baseline_hours=snapshot.baseline_hours,
+            )
+        )
+    return Replay(
+        predictions,
+        recording.train_count,
+        recording.test_count,
+        recording.split_at,
+        recording.fit_seconds,
+        CalibratedEstimator(recording.model, calibration),
+    )
 
 
 class _Refits:

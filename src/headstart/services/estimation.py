@@ -177,9 +177,7 @@ class EstimatorCache:
             raw = self._estimator.model.estimate(progress, predicted.computed_at)
             self._estimator.observe_overdue(progress, raw, key, outcome.in_stock_at, outcome.weight)
         elif outcome.kind == NEVER:
-            self._estimator.forget_overdue(
-                progress, predicted.computed_at, key, outcome.in_stock_at
-            )
+            self._estimator.forget_overdue(progress, key, outcome.in_stock_at)
         else:
             self._estimator.observe(progress, predicted, outcome.in_stock_at, outcome.weight, key)
 

@@ -210,7 +210,7 @@ def test_an_outcome_is_scored_in_the_season_it_came_into_stock_not_the_one_expec
     # Then it teaches the peak group, and the off-peak group (whose correction the weeks
     # after peak will use) hears nothing of it
     groups = estimator.calibration.groups
-    assert outcome_group_of(progress, october, parcel.in_stock_at) == "parcel|en_route|peak"
+    assert outcome_group_of(progress, parcel.in_stock_at) == "parcel|en_route|peak"
     assert groups["parcel|en_route|peak"].observed == 1
     assert "parcel|en_route|off" not in groups or groups["parcel|en_route|off"].observed == 0
 

@@ -95,3 +95,85 @@ def test_a_history_without_a_valid_line_fails_cleanly(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "no valid closed shipment" in result.output
+
+
+@pytest.fixture(scope="module")
+def recorded(history_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """An evaluation run with ``--record``: the recording and the evaluation's own JSON."""
+    folder = tmp_path_factory.mktemp("recorded")
+    recording = folder / "recording.npz"
+    result = runner.invoke(
+        app,
+        ["evaluate", "--history", str(history_file), "--train-fraction", "0.75", "--json",
+         "--out", str(folder), "--record", str(recording)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return recording, json.loads(result.output[result.output.index("{") :])
+
+
+def _targets(output: str) -> dict[str, float]:
+    document = json.loads(output[output.index("{") :])
+    return {t["name"]: t["measured"] for t in document["targets"]}
+
+
+def test_recalibrate_as_recorded_repeats_the_evaluation_it_was_recorded_from(
+    recorded: tuple[Path, dict],
+) -> None:
+    recording, evaluation = recorded
+
+    result = runner.invoke(app, ["recalibrate", str(recording), "--json"])
+
+    assert result.exit_code == 0, result.output
+    measured = _targets(result.output)
+    expected = {t["name"]: t["measured"] for t in evaluation["targets"]}
+    expected.pop("fit seconds")
+    assert measured.keys() == expected.keys()
+    for name, value in expected.items():
+        assert measured[name] == pytest.approx(value, rel=1e-3, abs=1e-3), name
+
+
+def test_recalibrate_with_a_setting_changed_moves_the_promises_not_the_model(
+    recorded: tuple[Path, dict],
+) -> None:
+    recording, _ = recorded
+
+    wider = runner.invoke(
+        app, ["recalibrate", str(recording), "--set", "floor_offset=0.5", "--json"]
+    )
+
+    assert wider.exit_code == 0, wider.output
+    as_recorded = _targets(runner.invoke(app, ["recalibrate", str(recording), "--json"]).output)
+    changed = _targets(wider.output)
+    # a floor of e^0.5 on every promise's stretch: wider promises, so more padding
+    padding = "mean padding parcel off-peak (d)"
+    assert changed[padding] > as_recorded[padding]
+    assert changed["coverage overall"] >= as_recorded["coverage overall"]
+    assert json.loads(wider.output[wider.output.index("{") :])["settings"] == {"floor_offset": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("quantile=0.9", "expected NAME=VALUE"),
+        ("margin", "expected NAME=VALUE"),
+        ("memory_days=soon", "is not a number"),
+        ("margin=0.5", "margin must keep the target coverage below 1"),
+    ],
+)
+def test_recalibrate_refuses_a_setting_it_cannot_change(
+    recorded: tuple[Path, dict], setting: str, message: str
+) -> None:
+    result = runner.invoke(app, ["recalibrate", str(recorded[0]), "--set", setting])
+
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.replace("│", " ").split())
+
+
+def test_recalibrate_refuses_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    bogus = tmp_path / "history.npz"
+    bogus.write_text("not a recording")
+
+    result = runner.invoke(app, ["recalibrate", str(bogus)])
+
+    assert result.exit_code == 2
+    assert "not a replay recording" in " ".join(result.output.split())

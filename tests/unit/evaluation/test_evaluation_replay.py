@@ -2,55 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, ShipmentProgress
-from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.calibration import ConformalCalibration
 from headstart.domain.estimate.stages import progress_at
 from headstart.evaluation.baselines import Baselines
-from headstart.evaluation.replay import OCEAN_BERTHED, bucket_of, replay, split_history
+from headstart.evaluation.recording_file import load_recording, save_recording
+from headstart.evaluation.replay import (
+    OCEAN_BERTHED,
+    bucket_of,
+    calibrate,
+    record,
+    replay,
+    split_history,
+)
 from headstart.evaluation.report import rows_of, targets_of
 from tests.unit.estimate.history_builders import DAY, SPRING, parcel_history, shipment
 
 HISTORY = parcel_history(160)
 
 
-class RecordingEstimator(CalibratedEstimator):
-    """The real estimator, recording when it was asked and when it was told outcomes."""
+class RecordingCalibration(ConformalCalibration):
+    """The real online correction, recording when it was asked and when it was told outcomes."""
 
-    def __init__(self, inner: CalibratedEstimator) -> None:
-        super().__init__(inner.model, inner.calibration)
+    def __init__(self) -> None:
+        super().__init__(quantile=0.97)
         self.asked: list[datetime] = []
         self.told: list[tuple[datetime, datetime]] = []  # (estimate made at, in stock at)
         self.log: list[tuple[str, datetime]] = []  # ("ask", now) / ("tell", in stock at)
         self.overdue: dict[str, datetime] = {}  # promise key -> when its date passed
         self.closed: dict[str, datetime] = {}  # promise key -> when its shipment closed
 
-    def estimate_both(
-        self, progress: ShipmentProgress, now: datetime
-    ) -> tuple[InStockEstimate, InStockEstimate]:
-        self.asked.append(now)
-        self.log.append(("ask", now))
-        return super().estimate_both(progress, now)
+    def adjust(self, estimate: InStockEstimate, group: str) -> InStockEstimate:
+        self.asked.append(estimate.computed_at)
+        self.log.append(("ask", estimate.computed_at))
+        return super().adjust(estimate, group)
 
     def observe_overdue(
-        self,
-        progress: ShipmentProgress,
-        raw: InStockEstimate,
-        key: str,
-        now: datetime,
-        weight: float = 1.0,
+        self, group: str, key: str, raw: InStockEstimate, now: datetime, weight: float = 1.0
     ) -> float:
         self.overdue[key] = now
-        return super().observe_overdue(progress, raw, key, now, weight)
+        return super().observe_overdue(group, key, raw, now, weight)
 
-    def observe_both(
+    def observe(
         self,
-        progress: ShipmentProgress,
+        group: str,
         raw: InStockEstimate,
         predicted: InStockEstimate,
         in_stock_at: datetime,
@@ -61,7 +63,7 @@ class RecordingEstimator(CalibratedEstimator):
         self.log.append(("tell", in_stock_at))
         if key is not None:
             self.closed[key] = in_stock_at
-        return super().observe_both(progress, raw, predicted, in_stock_at, weight, key)
+        return super().observe(group, raw, predicted, in_stock_at, weight, key)
 
 
 def test_the_split_is_by_shipping_time_not_by_file_order() -> None:
@@ -72,14 +74,9 @@ def test_the_split_is_by_shipping_time_not_by_file_order() -> None:
 
 
 def test_outcomes_reach_the_calibration_only_once_in_stock_on_the_replay_clock() -> None:
-    recorder: list[RecordingEstimator] = []
+    estimator = RecordingCalibration()
 
-    def fit(train: Sequence[ClosedShipment]) -> CalibratedEstimator:
-        recorder.append(RecordingEstimator(fit_estimator(train)))
-        return recorder[0]
-
-    replayed = replay(HISTORY, train_fraction=0.75, fit=fit)
-    estimator = recorder[0]
+    replayed = calibrate(record(HISTORY, train_fraction=0.75), estimator)
 
     # Every promise of the 40 replayed shipments (shipping + 3 events each) was scored...
     assert len(replayed.predictions) == 40 * 4
@@ -151,19 +148,14 @@ def test_scheduled_refits_learn_from_shipments_closed_during_the_replay() -> Non
 def test_with_overdue_a_miss_is_told_when_its_promised_date_passes_and_again_when_it_closes() -> (
     None
 ):
-    recorder: list[RecordingEstimator] = []
-
-    def fit(train: Sequence[ClosedShipment]) -> CalibratedEstimator:
-        recorder.append(RecordingEstimator(fit_estimator(train)))
-        return recorder[0]
+    estimator = RecordingCalibration()
 
     # A history whose replayed half takes three times as long to receive: many misses
     slow = [
         s if k < 120 else replace(s, in_stock_at=s.in_stock_at + 3 * DAY)
         for k, s in enumerate(HISTORY)
     ]
-    replayed = replay(slow, train_fraction=0.75, fit=fit, overdue=True)
-    estimator = recorder[0]
+    replayed = calibrate(record(slow, train_fraction=0.75), estimator, overdue=True)
 
     misses = [p for p in replayed.predictions if p.actual_hours > p.promised_hours]
     assert misses and len(estimator.overdue) == len(misses)
@@ -174,4 +166,35 @@ def test_with_overdue_a_miss_is_told_when_its_promised_date_passes_and_again_whe
     told_dates = sorted(estimator.overdue.values())
     assert [t.timestamp() for t in told_dates] == pytest.approx(
         [t.timestamp() for t in promised_dates], abs=1e-3
+    )
+
+
+def test_a_recording_calibrated_again_promises_what_the_replay_promised() -> None:
+    recording = record(HISTORY, train_fraction=0.5, refit_days=3)
+    once = calibrate(recording, copy.deepcopy(recording.calibration), overdue=True)
+
+    again = calibrate(recording, copy.deepcopy(recording.calibration), overdue=True)
+    direct = replay(HISTORY, train_fraction=0.5, refit_days=3, overdue=True)
+
+    assert again.predictions == once.predictions == direct.predictions
+    assert once.estimator.version == direct.estimator.version
+
+
+def test_a_recording_saved_and_loaded_calibrates_to_the_same_promises(tmp_path: Path) -> None:
+    recording = record(HISTORY, train_fraction=0.5, refit_days=3)
+    path = tmp_path / "recording.npz"
+
+    save_recording(recording, path)
+    loaded = load_recording(path)
+
+    assert [s.raw for s in loaded.snapshots] == [s.raw for s in recording.snapshots]
+    assert loaded.model.version == recording.model.version
+    kept = calibrate(recording, copy.deepcopy(recording.calibration), overdue=True)
+    reloaded = calibrate(loaded, loaded.calibration, overdue=True)
+    assert [p.actual_hours for p in reloaded.predictions] == [
+        p.actual_hours for p in kept.predictions
+    ]
+    # the stored calibration's scores are rounded to 1e-5 on a log scale
+    assert [p.promised_hours for p in reloaded.predictions] == pytest.approx(
+        [p.promised_hours for p in kept.predictions], rel=1e-4
     )

@@ -96,7 +96,7 @@ class CalibratedEstimator:
     ) -> float:
         """``observe`` with the model's own estimate kept from ``estimate_both``; ``key``
         names a promise told to ``observe_overdue`` before, whose miss counted then."""
-        group = outcome_group_of(progress, raw.computed_at, in_stock_at)
+        group = outcome_group_of(progress, in_stock_at)
         return self.calibration.observe(group, raw, predicted, in_stock_at, weight, key)
 
     def observe_overdue(
@@ -110,15 +110,13 @@ class CalibratedEstimator:
         """The promise ``key`` (the model's own estimate ``raw``, from ``estimate_both``)
         passed its promised date ``now`` with the shipment not in stock: a miss known
         now. Tell its outcome later through ``observe_both`` with the same ``key``."""
-        group = outcome_group_of(progress, raw.computed_at, now)
+        group = outcome_group_of(progress, now)
         return self.calibration.observe_overdue(group, key, raw, now, weight)
 
-    def forget_overdue(
-        self, progress: ShipmentProgress, made_at: datetime, key: str, now: datetime
-    ) -> None:
-        """The overdue promise ``key``, made at ``made_at``, will never have an outcome
-        (known at ``now``): its miss stands, its lower-bound score goes."""
-        self.calibration.forget_overdue(outcome_group_of(progress, made_at, now), key)
+    def forget_overdue(self, progress: ShipmentProgress, key: str, now: datetime) -> None:
+        """The overdue promise ``key`` will never have an outcome (known at ``now``): its
+        miss stands, its lower-bound score goes."""
+        self.calibration.forget_overdue(outcome_group_of(progress, now), key)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -173,7 +171,7 @@ def _scores(
     for shipment, at, progress in snapshots:
         estimate = model.estimate(progress, at)
         yield (
-            outcome_group_of(progress, at, shipment.in_stock_at),
+            outcome_group_of(progress, shipment.in_stock_at),
             raw.score(estimate, shipment.in_stock_at),
         )
 

@@ -70,11 +70,20 @@ def group_of(progress: ShipmentProgress, now: datetime, median_hours: float) -> 
     estimate is corrected by the group of its median; an outcome is scored in the
     group of the season it came into stock in (``outcome_group_of``).
     """
-    peak = is_peak(now + timedelta(hours=median_hours))
-    return f"{progress.mode}|{phase_of(progress)}|{'peak' if peak else 'off'}"
+    return group_in_season(kind_of(progress), now + timedelta(hours=median_hours))
 
 
-def outcome_group_of(progress: ShipmentProgress, made_at: datetime, in_stock_at: datetime) -> str:
+def kind_of(progress: ShipmentProgress) -> str:
+    """``mode|phase``: the calibration group but for its season."""
+    return f"{progress.mode}|{phase_of(progress)}"
+
+
+def group_in_season(kind: str, at: datetime) -> str:
+    """The group of ``kind`` (``kind_of``) in the season of the instant ``at``."""
+    return f"{kind}|{'peak' if is_peak(at) else 'off'}"
+
+
+def outcome_group_of(progress: ShipmentProgress, in_stock_at: datetime) -> str:
     """The group an outcome teaches: that of the season the shipment came into stock in.
 
     Scored by the season its estimate expected, a promise made before peak for an
@@ -82,7 +91,7 @@ def outcome_group_of(progress: ShipmentProgress, made_at: datetime, in_stock_at:
     with few off-peak outcomes closing in peak those scores set its correction for the
     weeks after peak (ocean padding doubled in December for it).
     """
-    return group_of(progress, made_at, hours_between(made_at, in_stock_at))
+    return group_in_season(kind_of(progress), in_stock_at)
 
 
 def sibling_of(group: str) -> str:
