@@ -8,11 +8,14 @@ no outbox sender) until every message is acknowledged: each event is recorded, i
 shipment re-estimated (with a calibration snapshot), and the SKUs it carries re-promised
 and their offers re-published.
 
-Baseline, in the same run: the same messages published to a stream of their own and
-consumed by a bare JetStream pull consumer that only acknowledges (same batch size).
+Baselines, in the same run, each on the same messages published to a stream of its own
+(same batch size): a bare JetStream pull consumer that only acknowledges (issue 4); and
+issue 8's bare ingest, a pull consumer that inserts each batch's event rows (the columns
+``ingest_events`` writes, into a twin of ``tracking_events``) in one psycopg transaction
+and acknowledges, with no re-estimate or re-promise.
 
 Prints events/s of the worker (from the first fetch to the last acknowledgement, the
-stream holding the whole backlog) beside the baseline's, as a ratio; the same with the
+stream holding the whole backlog) beside each baseline's, as ratios; the same with the
 publishing included; and where the worker's time went (ingest_events vs the rest).
 
 Run: ``.venv/bin/python bench/bench_tracking_ingest.py [--events 20000]
@@ -37,12 +40,14 @@ from decimal import Decimal
 from typing import Any
 
 import nats
+import psycopg
 import structlog
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from served import scratch_postgres
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 import headstart.workers.tracking_consumer as consumer_module
 from headstart.bootstrap import Runtime, build_runtime
@@ -275,6 +280,78 @@ async def baseline(
         await js.delete_stream(stream)
 
 
+_BARE_TABLE = "bench_bare_events"
+
+
+async def bare_ingest(
+    nc: nats.NATS, tag: str, payloads: list[tuple[str, bytes]], batch: int, url: str
+) -> float:
+    """Issue 8's baseline: the same messages, own stream, a pull consumer that inserts each
+    batch's event rows (the columns ``ingest_events`` writes, into a twin of
+    ``tracking_events``, keys and indexes included) in one psycopg transaction, then acks.
+    No re-estimate, no re-promise. Returns the consume seconds."""
+    js = nc.jetstream()
+    stream, prefix = f"BENCHBARE_{tag}", f"benchbare{tag}"
+    await js.add_stream(
+        StreamConfig(name=stream, subjects=[f"{prefix}.tracking.>"], storage=StorageType.FILE)
+    )
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    insert = (
+        f"INSERT INTO {_BARE_TABLE} (event_id, shipment_id, type, occurred_at, location, "
+        "carrier_eta, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
+    conn = await psycopg.AsyncConnection.connect(dsn)
+    try:
+        await conn.execute(f"CREATE TABLE {_BARE_TABLE} (LIKE tracking_events INCLUDING ALL)")
+        await conn.commit()
+        await publish_all(js, [(f"{prefix}.tracking.{fc}", data) for fc, data in payloads])
+        await js.add_consumer(
+            stream,
+            ConsumerConfig(
+                durable_name="bare",
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                filter_subject=f"{prefix}.tracking.>",
+                max_ack_pending=batch * 10,
+            ),
+        )
+        subscription = await js.pull_subscribe_bind(durable="bare", stream=stream)
+        started = time.perf_counter()
+        done = 0
+        while done < len(payloads):
+            messages = await subscription.fetch(batch, timeout=5)
+            rows = []
+            for message in messages:
+                body = json.loads(message.data)
+                eta = body.get("carrier_eta")
+                rows.append(
+                    (
+                        body["event_id"],
+                        body["shipment_id"],
+                        body["type"],
+                        datetime.fromisoformat(body["occurred_at"]),
+                        body.get("location"),
+                        datetime.fromisoformat(eta) if eta else None,
+                        NOW,
+                    )
+                )
+            async with conn.cursor() as cursor:
+                await cursor.executemany(insert, rows)
+            await conn.commit()
+            for message in messages:
+                await message.ack()
+            done += len(messages)
+        await nc.flush()
+        return time.perf_counter() - started
+    finally:
+        await conn.rollback()
+        await conn.execute(f"DROP TABLE IF EXISTS {_BARE_TABLE}")
+        await conn.commit()
+        await conn.close()
+        await js.delete_stream(stream)
+
+
 async def worker_run(
     runtime: Runtime, nc: nats.NATS, payloads: list[tuple[str, bytes]], timings: Timings
 ) -> tuple[float, float]:
@@ -400,6 +477,7 @@ async def run(
     timed_ingest(timings, profiler)
     try:
         raw_publish_s, raw_consume_s = await baseline(nc, tag, payloads, batch)
+        bare_s = await bare_ingest(nc, tag, payloads, batch, settings.database_url)
         publish_s, consume_s = await worker_run(runtime, nc, payloads, timings)
         if profiler is not None:
             profiler.dump_stats(args.profile)
@@ -424,6 +502,11 @@ async def run(
         f"worker: {consume_s:.2f} s, {rate:,.0f} events/s "
         f"(raw NATS pull+ack: {raw_consume_s:.2f} s, {raw_rate:,.0f} events/s; "
         f"ratio {rate / raw_rate:.3f}; target >= 2,000 events/s)"
+    )
+    bare_rate = n / bare_s
+    print(
+        f"bare ingest (pull, insert the event rows, ack; issue 8's baseline): {bare_s:.2f} s, "
+        f"{bare_rate:,.0f} events/s; worker / bare {rate / bare_rate:.3f} (target >= 0.30)"
     )
     print(
         f"with publishing: {publish_s + consume_s:.2f} s, {both:,.0f} events/s "
