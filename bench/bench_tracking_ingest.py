@@ -32,8 +32,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -245,42 +245,72 @@ async def publish_all(
     return time.perf_counter() - started
 
 
-async def baseline(
-    nc: nats.NATS, tag: str, payloads: list[tuple[str, bytes]], batch: int
-) -> tuple[float, float]:
-    """Same messages, own stream, a pull consumer that only acknowledges: (publish s, consume s)."""
+@asynccontextmanager
+async def own_stream(
+    nc: nats.NATS, name: str, payloads: list[tuple[str, bytes]], batch: int
+) -> AsyncIterator[tuple[float, JetStreamContext.PullSubscription]]:
+    """The messages published to a stream of their own (deleted at the end), and a pull
+    consumer of it: (publish seconds, the subscription)."""
     js = nc.jetstream()
-    stream, prefix = f"BENCHRAW_{tag}", f"benchraw{tag}"
+    stream, prefix = f"BENCH{name.upper()}", f"bench{name}"
     await js.add_stream(
         StreamConfig(name=stream, subjects=[f"{prefix}.tracking.>"], storage=StorageType.FILE)
     )
     try:
-        messages = [(f"{prefix}.tracking.{fc}", data) for fc, data in payloads]
-        publish_s = await publish_all(js, messages)
+        publish_s = await publish_all(
+            js, [(f"{prefix}.tracking.{fc}", data) for fc, data in payloads]
+        )
         await js.add_consumer(
             stream,
             ConsumerConfig(
-                durable_name="raw",
+                durable_name=name,
                 ack_policy=AckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
                 filter_subject=f"{prefix}.tracking.>",
                 max_ack_pending=batch * 10,
             ),
         )
-        subscription = await js.pull_subscribe_bind(durable="raw", stream=stream)
+        yield publish_s, await js.pull_subscribe_bind(durable=name, stream=stream)
+    finally:
+        await js.delete_stream(stream)
+
+
+async def baseline(
+    nc: nats.NATS, tag: str, payloads: list[tuple[str, bytes]], batch: int
+) -> tuple[float, float]:
+    """Same messages, own stream, a pull consumer that only acknowledges: (publish s, consume s)."""
+    async with own_stream(nc, f"raw{tag}", payloads, batch) as (publish_s, subscription):
         started = time.perf_counter()
         done = 0
-        while done < len(messages):
+        while done < len(payloads):
             for message in await subscription.fetch(batch, timeout=5):
                 await message.ack()
                 done += 1
         await nc.flush()
         return publish_s, time.perf_counter() - started
-    finally:
-        await js.delete_stream(stream)
 
 
 _BARE_TABLE = "bench_bare_events"
+_BARE_INSERT = (
+    f"INSERT INTO {_BARE_TABLE} (event_id, shipment_id, type, occurred_at, location, "
+    "carrier_eta, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+
+
+def _event_row(data: bytes) -> tuple[Any, ...]:
+    """The columns ``ingest_events`` writes for one message."""
+    body = json.loads(data)
+    eta = body.get("carrier_eta")
+    return (
+        body["event_id"],
+        body["shipment_id"],
+        body["type"],
+        datetime.fromisoformat(body["occurred_at"]),
+        body.get("location"),
+        datetime.fromisoformat(eta) if eta else None,
+        NOW,
+    )
 
 
 async def bare_ingest(
@@ -290,66 +320,29 @@ async def bare_ingest(
     batch's event rows (the columns ``ingest_events`` writes, into a twin of
     ``tracking_events``, keys and indexes included) in one psycopg transaction, then acks.
     No re-estimate, no re-promise. Returns the consume seconds."""
-    js = nc.jetstream()
-    stream, prefix = f"BENCHBARE_{tag}", f"benchbare{tag}"
-    await js.add_stream(
-        StreamConfig(name=stream, subjects=[f"{prefix}.tracking.>"], storage=StorageType.FILE)
-    )
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    insert = (
-        f"INSERT INTO {_BARE_TABLE} (event_id, shipment_id, type, occurred_at, location, "
-        "carrier_eta, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (event_id) DO NOTHING"
-    )
     conn = await psycopg.AsyncConnection.connect(dsn)
     try:
         await conn.execute(f"CREATE TABLE {_BARE_TABLE} (LIKE tracking_events INCLUDING ALL)")
         await conn.commit()
-        await publish_all(js, [(f"{prefix}.tracking.{fc}", data) for fc, data in payloads])
-        await js.add_consumer(
-            stream,
-            ConsumerConfig(
-                durable_name="bare",
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                filter_subject=f"{prefix}.tracking.>",
-                max_ack_pending=batch * 10,
-            ),
-        )
-        subscription = await js.pull_subscribe_bind(durable="bare", stream=stream)
-        started = time.perf_counter()
-        done = 0
-        while done < len(payloads):
-            messages = await subscription.fetch(batch, timeout=5)
-            rows = []
-            for message in messages:
-                body = json.loads(message.data)
-                eta = body.get("carrier_eta")
-                rows.append(
-                    (
-                        body["event_id"],
-                        body["shipment_id"],
-                        body["type"],
-                        datetime.fromisoformat(body["occurred_at"]),
-                        body.get("location"),
-                        datetime.fromisoformat(eta) if eta else None,
-                        NOW,
-                    )
-                )
-            async with conn.cursor() as cursor:
-                await cursor.executemany(insert, rows)
-            await conn.commit()
-            for message in messages:
-                await message.ack()
-            done += len(messages)
-        await nc.flush()
-        return time.perf_counter() - started
+        async with own_stream(nc, f"bare{tag}", payloads, batch) as (_, subscription):
+            started = time.perf_counter()
+            done = 0
+            while done < len(payloads):
+                messages = await subscription.fetch(batch, timeout=5)
+                async with conn.cursor() as cursor:
+                    await cursor.executemany(_BARE_INSERT, [_event_row(m.data) for m in messages])
+                await conn.commit()
+                for message in messages:
+                    await message.ack()
+                done += len(messages)
+            await nc.flush()
+            return time.perf_counter() - started
     finally:
         await conn.rollback()
         await conn.execute(f"DROP TABLE IF EXISTS {_BARE_TABLE}")
         await conn.commit()
         await conn.close()
-        await js.delete_stream(stream)
 
 
 async def worker_run(
@@ -483,7 +476,13 @@ async def run(
             profiler.dump_stats(args.profile)
     finally:
         await delete_streams(
-            nc, [settings.nats_stream, settings.nats_dead_letter_stream, f"BENCHRAW_{tag}"]
+            nc,
+            [
+                settings.nats_stream,
+                settings.nats_dead_letter_stream,
+                f"BENCHRAW{tag.upper()}",
+                f"BENCHBARE{tag.upper()}",
+            ],
         )
         await nc.close()
     with runtime.reader() as uow:
