@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from headstart.bootstrap import build_runtime
 from headstart.cli import app
 from headstart.config import Settings
+from headstart.domain.estimate.calibrated import CalibratedEstimator
 from headstart.sim.history.parameters import DEFAULTS
 from headstart.sim.market.config import MarketConfig
 from headstart.sim.market.run import Market
 from headstart.sim.report.build import build_report
 from headstart.sim.report.html import render_html
+from headstart.store.tables import EstimatorModelRow, ShipmentRow
 
 # A calm history: parcel and LTL only, no ocean, air or truckload.
 CALM = DEFAULTS.with_values({"mode.ocean.share": 0.0, "mode.air.share": 0.0, "mode.ftl.share": 0.0})
@@ -76,3 +79,33 @@ def test_what_if_from_a_sellers_history_reports_bad_lines_and_runs(tmp_path: Pat
     assert ":151:" in result.output  # the bad line, by number, and the run went on
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["config"]["days"] == 4
+
+
+def test_the_model_is_refitted_weekly_on_the_synthetic_year_and_what_the_run_closed(
+    tmp_path: Path,
+) -> None:
+    runtime, _ = _play(TINY, tmp_path / "a.db")
+
+    with runtime.reader() as uow:
+        models = [
+            (row.version, row.history_count, row.body)
+            for row in uow.session.scalars(select(EstimatorModelRow).order_by(EstimatorModelRow.id))
+        ]
+        closed = uow.session.scalar(
+            select(func.count()).select_from(ShipmentRow).where(ShipmentRow.status == "closed")
+        )
+    # the first model, then one refit a simulated week (14 days: two), each on the year
+    # the first was fitted on plus every shipment closed by then
+    assert len(models) == 3
+    (first, _, _), (version, history_count, body) = models[0], models[-1]
+    assert closed and history_count == closed
+    newest = CalibratedEstimator.from_dict(body)
+    assert newest.model.history_count == TINY.model_history + closed
+    assert version == newest.version != first
+
+
+def test_the_paired_run_never_refits(tmp_path: Path) -> None:
+    runtime, _ = _play(TINY.paired(), tmp_path / "b.db")
+
+    with runtime.reader() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(EstimatorModelRow)) == 1

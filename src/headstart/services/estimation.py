@@ -59,9 +59,11 @@ IN_MEMORY_EVERY_CLOSE = 200
 IN_MEMORY_GROWTH = 1.25
 
 
-def _fit(
+def fit_on_history(
     history: Sequence[ClosedShipment], now: datetime | None, open_deliveries: Sequence[OpenDelivery]
 ) -> CalibratedEstimator:
+    """The service's fit (an ``EstimatorFactory``): the model on ``history``, its FCs'
+    load counted with the deliveries still open at ``now``."""
     # The load index a replay's refit fits on: every delivery made, the open ones censored
     # at ``now``, so a young peak's long receiving is read off its deliveries so far.
     index = FcLoadIndex.of(history, open_deliveries)
@@ -72,7 +74,7 @@ class EstimatorCache:
     """The model this process uses: the stored one with every outcome applied, or, before
     the first stored fit, one fitted from the closed shipments when they change."""
 
-    def __init__(self, factory: EstimatorFactory = _fit) -> None:
+    def __init__(self, factory: EstimatorFactory = fit_on_history) -> None:
         self._factory = factory
         self._lock = threading.Lock()
         self._key: tuple[int, object] | None = None
@@ -369,7 +371,7 @@ class FitResult:
 
 
 def refit_model(
-    uow: UnitOfWork, clock: Callable[[], float], *, factory: EstimatorFactory = _fit
+    uow: UnitOfWork, clock: Callable[[], float], *, factory: EstimatorFactory = fit_on_history
 ) -> FitResult:
     """Fit on every closed shipment, with the deliveries still open as "receiving longer than
     so far" (``load_open_deliveries``), and store the model as the one in use.

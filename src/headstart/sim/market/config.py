@@ -27,6 +27,9 @@ class MarketConfig:
     price_range_minor: tuple[int, int] = (999, 8999)  # product prices, integer cents
     opening_fill: tuple[float, float] = (0.1, 1.1)  # opening stock, share of order-up-to level
     model_history: int = 1000  # shipments of the synthetic year the in-stock model is fitted on
+    # Days between refits of the in-stock model (the service's scheduled refit) on that
+    # synthetic year and every shipment the run has closed so far; 0: never refit.
+    refit_days: int = 7
     parameters: GeneratorParameters = field(default=DEFAULTS)
     # What-if for one seller (--from-history): their own closed shipments fit the model and
     # set the lead time; every simulated seller ships like them (mode, origin, FC).

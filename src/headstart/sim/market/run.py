@@ -16,7 +16,7 @@ import heapq
 import itertools
 import time as wallclock
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -24,8 +24,10 @@ from sqlalchemy import select
 
 from headstart.bootstrap import Runtime
 from headstart.domain.errors import Conflict, Unavailable
-from headstart.domain.estimate.calibrated import fit_estimator
+from headstart.domain.estimate import ClosedShipment
+from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
 from headstart.services import keys, orders, receiving, sellers, shipments, tracking
+from headstart.services.estimation import OpenDelivery, fit_on_history, refit_model
 from headstart.services.sandbox import move_clock
 from headstart.services.simulation import (
     OpeningProduct,
@@ -156,6 +158,7 @@ class Market:
             )
         )
         install_estimator(uow(), fit_estimator(history), len(history))
+        self.model_history = history
         for code, zone, region, transit in FCS:
             open_fc(uow, code, zone, region, transit)
         keys.create_storefront_key(uow(), STOREFRONT)
@@ -225,7 +228,26 @@ class Market:
                 self.review_stock(day, now)
         move_clock(self.runtime.uow(), self.runtime.estimators, advance_hours=0.0)  # sweeps
         self.answer_delays()
+        if c.head_start and c.refit_days and (day + 1) % c.refit_days == 0:
+            self.refit()
         self.count_day()
+
+    def refit(self) -> None:
+        """The service's scheduled refit (``estimation.refit_model``): what the run has
+        closed, on top of the synthetic year the first model was fitted on (a service
+        would hold that year as closed shipments of its own). Without it the first model
+        answers all year, and a peak it saw in 1,000 shipments stays on the published
+        prior. The paired run makes no promise, so it skips the fit."""
+        base = self.model_history
+
+        def fit(
+            closed: Sequence[ClosedShipment],
+            now: datetime | None,
+            open_deliveries: Sequence[OpenDelivery],
+        ) -> CalibratedEstimator:
+            return fit_on_history([*base, *closed], now, open_deliveries)
+
+        refit_model(self.runtime.uow(), wallclock.perf_counter, factory=fit)
 
     def schedule(self, at: datetime, kind: str, shipment_id: str, payload: object = None) -> None:
         heapq.heappush(self.due, (at, next(self.counter), kind, shipment_id, payload))
