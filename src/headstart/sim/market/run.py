@@ -125,6 +125,7 @@ class Market:
             for sku in seller.skus:
                 self.sku_seller[sku] = seller.index
         self.rates = base_rates(numpy_stream(c.seed, "rates"), c.skus, c.demand_per_sku)
+        self.model_history: list[ClosedShipment] = []  # the synthetic year (``setup``)
         price_rng = numpy_stream(c.seed, "prices")
         low, high = c.price_range_minor
         self.prices = [int(p) for p in price_rng.integers(low, high, size=c.skus)]
