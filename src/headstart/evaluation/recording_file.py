@@ -49,8 +49,6 @@ def save_recording(recording: Recording, path: Path) -> None:
         shipment=np.array([s.shipment for s in snaps], dtype=np.int64),
         shipment_id=np.array([s.shipment_id for s in snaps], dtype=str),
         kind=np.array([s.kind for s in snaps], dtype=str),
-        group=np.array([s.group for s in snaps], dtype=str),
-        bucket=np.array([s.bucket for s in snaps], dtype=str),
         made_at=np.array([s.raw.computed_at.timestamp() for s in snaps], dtype=np.float64),
         in_stock_at=np.array([s.in_stock_at.timestamp() for s in snaps], dtype=np.float64),
         hours=np.array([s.raw.hours for s in snaps], dtype=np.float64),
@@ -83,8 +81,6 @@ def load_recording(path: Path) -> Recording:
             shipment=int(arrays["shipment"][k]),
             shipment_id=str(arrays["shipment_id"][k]),
             kind=str(arrays["kind"][k]),
-            group=str(arrays["group"][k]),
-            bucket=str(arrays["bucket"][k]),
             raw=InStockEstimate(
                 computed_at=datetime.fromtimestamp(float(arrays["made_at"][k]), UTC),
                 model_version=str(arrays["model_version"][k]),

@@ -33,11 +33,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.calibrated import (
+    CalibratedEstimator,
+    fit_estimator,
+    progress_seen,
+)
 from headstart.domain.estimate.calibration import (
     ConformalCalibration,
+    estimate_group,
     group_in_season,
-    group_of,
     kind_of,
 )
 from headstart.domain.estimate.distribution import LEVELS, InStockEstimate
@@ -47,7 +51,7 @@ from headstart.domain.estimate.milestone import MilestoneModel, MilestoneSetting
 from headstart.domain.estimate.milestone_fit import MilestoneFitter
 from headstart.domain.estimate.prior import is_peak
 from headstart.domain.estimate.progress import ClosedShipment, ShipmentProgress
-from headstart.domain.estimate.stages import phase_of, progress_at, snapshot_times
+from headstart.domain.estimate.stages import snapshot_times
 from headstart.evaluation.baselines import BASELINES, Baselines
 
 OCEAN_AT_SEA = "ocean at sea"
@@ -84,9 +88,15 @@ class Replay:
 
 def bucket_of(progress: ShipmentProgress) -> str:
     """The reporting bucket: the mode, with ocean split at arrival in the destination port."""
-    if progress.mode != "ocean":
-        return progress.mode
-    return OCEAN_AT_SEA if phase_of(progress) == "en_route" else OCEAN_BERTHED
+    return bucket_of_kind(kind_of(progress))
+
+
+def bucket_of_kind(kind: str) -> str:
+    """``bucket_of`` a shipment of ``kind`` (``calibration.kind_of``: ``mode|phase``)."""
+    mode, _, phase = kind.partition("|")
+    if mode != "ocean":
+        return mode
+    return OCEAN_AT_SEA if phase == "en_route" else OCEAN_BERTHED
 
 
 def split_history(
@@ -105,11 +115,18 @@ class Snapshot:
     shipment: int  # index among the replayed shipments
     shipment_id: str
     kind: str  # ``kind_of`` its progress: the calibration group but for its season
-    group: str  # the calibration group that corrects it
-    bucket: str
     raw: InStockEstimate
     in_stock_at: datetime
     baseline_hours: dict[str, float]
+
+    @property
+    def group(self) -> str:
+        """The calibration group that corrects it (``group_of``)."""
+        return estimate_group(self.kind, self.raw.computed_at, self.raw.hours[_MEDIAN])
+
+    @property
+    def bucket(self) -> str:
+        return bucket_of_kind(self.kind)
 
 
 @dataclass(frozen=True)
@@ -205,22 +222,13 @@ def record(
             continue
         shipment = test[i]
         at = datetime.fromtimestamp(stamp, UTC)
-        backlog, deliveries = index.load_at(shipment.destination_fc, at)
-        progress = progress_at(
-            shipment,
-            at,
-            fc_backlog=backlog,
-            fc_deliveries_7d=deliveries,
-            fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
-        )
+        progress = progress_seen(shipment, at, index)
         raw = model.estimate(progress, at)
         snapshots.append(
             Snapshot(
                 shipment=i,
                 shipment_id=shipment.shipment_id,
                 kind=kind_of(progress),
-                group=group_of(progress, at, raw.hours[_MEDIAN]),
-                bucket=bucket_of(progress),
                 raw=raw,
                 in_stock_at=shipment.in_stock_at,
                 baseline_hours={

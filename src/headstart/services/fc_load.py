@@ -13,22 +13,15 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.estimate.inbound import PAST_DAYS, daily_arrivals, typical_transit_hours
 from headstart.domain.estimate.instants import to_utc
+from headstart.domain.supply import SHIPMENT_STATUSES
 from headstart.store.tables import ShipmentRow
 
 RECENT = timedelta(days=7)  # the window the model's fc_deliveries_7d counts
 # Shipped and not yet at the FC: what will load its receiving in the days ahead.
 _EN_ROUTE = ("shipped", "in_transit")
-# Every status but closed and cancelled, spelt out so that an index on status serves the
+# Every status but closed and cancelled, listed so that an index on status serves the
 # query (a NOT IN would read every shipment ever made).
-OPEN_STATUSES = (
-    "working",
-    "shipped",
-    "in_transit",
-    "delivered",
-    "checked_in",
-    "receiving",
-    "exception",
-)
+OPEN_STATUSES = tuple(sorted(SHIPMENT_STATUSES - {"closed", "cancelled"}))
 
 
 @dataclass(frozen=True)

@@ -182,15 +182,17 @@ def replay_snapshots(
     """Each shipment at each of its snapshots, with its FC's load as a live service saw it."""
     for shipment in shipments:
         for at in snapshot_times(shipment):
-            backlog, deliveries = index.load_at(shipment.destination_fc, at)
-            yield (
-                shipment,
-                at,
-                progress_at(
-                    shipment,
-                    at,
-                    fc_backlog=backlog,
-                    fc_deliveries_7d=deliveries,
-                    fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
-                ),
-            )
+            yield shipment, at, progress_seen(shipment, at, index)
+
+
+def progress_seen(shipment: ClosedShipment, at: datetime, index: FcLoadIndex) -> ShipmentProgress:
+    """``shipment`` as known at ``at``, with its FC's load then (``index``), as a live
+    service would have told the estimator."""
+    backlog, deliveries = index.load_at(shipment.destination_fc, at)
+    return progress_at(
+        shipment,
+        at,
+        fc_backlog=backlog,
+        fc_deliveries_7d=deliveries,
+        fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
+    )

@@ -70,7 +70,12 @@ def group_of(progress: ShipmentProgress, now: datetime, median_hours: float) -> 
     estimate is corrected by the group of its median; an outcome is scored in the
     group of the season it came into stock in (``outcome_group_of``).
     """
-    return group_in_season(kind_of(progress), now + timedelta(hours=median_hours))
+    return estimate_group(kind_of(progress), now, median_hours)
+
+
+def estimate_group(kind: str, now: datetime, median_hours: float) -> str:
+    """``group_of`` an estimate of ``kind`` (``kind_of``) made at ``now``."""
+    return group_in_season(kind, now + timedelta(hours=median_hours))
 
 
 def kind_of(progress: ShipmentProgress) -> str:
