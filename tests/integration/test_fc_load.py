@@ -135,3 +135,26 @@ def test_the_fc_load_costs_what_is_open_or_recent_not_every_shipment_ever_closed
     # Then reading the load costs about what it did: it never walks the closed ones
     # (it runs on every shipping, tracking batch, receipt and sweep)
     assert after < before + 50, (before, after)
+
+
+def test_a_delivery_keeps_the_backlog_it_met_whatever_comes_after(
+    server: Server, market: Market
+) -> None:
+    # Given three parcels to LAX1, two delivered an hour apart and not yet received
+    seller = market.add_seller("Acme")
+    market.add_product(seller, "SKU1")
+    start = datetime.fromisoformat(T0)
+    for name in ("FIRST", "SECOND", "LATER"):
+        market.add_shipment(seller, name, {"SKU1": 10}, shipped_at=T0)
+    market.set_clock(start + timedelta(days=5))
+    _delivered(market, "FIRST", start + timedelta(days=3))
+    _delivered(market, "SECOND", start + timedelta(days=3, hours=1))
+    # When a third is delivered a day later, after the first was received
+    market.receive("FIRST", "r-first", (start + timedelta(days=4)).isoformat(), {"SKU1": 10})
+    _delivered(market, "LATER", start + timedelta(days=4, hours=1))
+
+    with Session(server.runtime.engine) as session:
+        kept = {row.id: row.fc_backlog_at_delivery for row in session.query(ShipmentRow).all()}
+
+    # Then each keeps the backlog as its delivery found it, itself included
+    assert kept == {"FIRST": 1, "SECOND": 2, "LATER": 2}

@@ -107,3 +107,12 @@ def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
         )
         loads[code] = FcLoad(backlog.get(code, 0), recent, arrivals)
     return loads
+
+
+def backlog_at(session: Session, fc: str, at: datetime) -> int:
+    """``fc``'s backlog as of ``at``: open shipments delivered there by then and not yet in
+    stock (``FcLoadIndex.load_at``'s backlog). Read when a delivery is recorded, so ``at``
+    is close to now and the few shipments closed since are no loss."""
+    query = _BACKLOG.where(ShipmentRow.destination_fc == fc)
+    row = session.connection().execute(query, {"now": to_utc("at", at)}).first()
+    return 0 if row is None else int(row[1])

@@ -95,6 +95,7 @@ def progress_of(
         fc_arrivals=arrivals,
         carrier=shipment.carrier,
         first_carrier_eta=shipment.first_carrier_eta,
+        fc_backlog_at_delivery=shipment.fc_backlog_at_delivery,
     )
 
 
@@ -121,6 +122,7 @@ def progress_to_dict(progress: ShipmentProgress) -> dict[str, Any]:
         "fc_arrivals": None if progress.fc_arrivals is None else list(progress.fc_arrivals),
         "carrier": progress.carrier,
         "first_carrier_eta": instant(progress.first_carrier_eta),
+        "fc_backlog_at_delivery": progress.fc_backlog_at_delivery,
     }
 
 
@@ -150,6 +152,8 @@ def progress_from_dict(data: dict[str, Any]) -> ShipmentProgress:
         fc_arrivals=None if data.get("fc_arrivals") is None else tuple(data["fc_arrivals"]),
         carrier=data["carrier"],
         first_carrier_eta=instant("first_carrier_eta"),
+        # Absent from snapshots stored before the field was.
+        fc_backlog_at_delivery=data.get("fc_backlog_at_delivery"),
     )
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimator, ShipmentProgress
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
-from headstart.domain.estimate.fc_load import FcLoadIndex
+from headstart.domain.estimate.errors import InvalidEstimateInput
+from headstart.domain.estimate.fc_load import FcLoadIndex, LoadEffect
 from headstart.domain.estimate.milestone import LOAD_SPEAKS, MilestoneSettings, borrowed_weight
 from headstart.domain.estimate.milestone_codec import milestone_from_dict, milestone_to_dict
 from headstart.domain.estimate.milestone_fit import (
@@ -284,3 +285,34 @@ def test_at_the_fc_a_young_peak_borrows_less_than_its_full_share_but_more_than_n
     # Then it lies between borrowing nothing and borrowing the peak's whole young share
     assert model.young_peak > 0.5
     assert none < at_fc < full
+
+
+def _at_the_fc(backlog_now: int, backlog_at_delivery: int | None):  # type: ignore[no-untyped-def]
+    """A parcel a day after delivery to EWR1, told its FC's load, under a model whose
+    receiving time follows the backlog alone."""
+    model = replace(MODEL, load=LoadEffect(0.0, 0.8, 7.0, {"EWR1": (50.0, 20.0)}))
+    new = shipment(998, transit_days=3.0, receiving_days=4.0, shipped_at=SPRING + 100 * DAY)
+    assert new.delivered_at is not None
+    at = new.delivered_at + DAY
+    progress = replace(
+        progress_at(new, at),
+        fc_backlog=backlog_now,
+        fc_deliveries_7d=50,
+        fc_backlog_at_delivery=backlog_at_delivery,
+    )
+    return model.estimate(progress, at)
+
+
+def test_at_the_fc_receiving_scales_by_the_backlog_the_delivery_met_not_the_backlog_now() -> None:
+    # The model's receiving pools are normalised by the backlog on delivery: a receipt
+    # already queued is not slowed by the shipments delivered after it.
+    quiet_then = _at_the_fc(backlog_now=200, backlog_at_delivery=20)
+
+    assert quiet_then.hours == _at_the_fc(backlog_now=20, backlog_at_delivery=20).hours
+    # Not known (delivered before the service kept it): the backlog now stands in.
+    assert _at_the_fc(backlog_now=200, backlog_at_delivery=None).p97 > quiet_then.p97
+
+
+def test_progress_refuses_a_negative_backlog_at_delivery() -> None:
+    with pytest.raises(InvalidEstimateInput, match="fc_backlog_at_delivery"):
+        replace(progress_at(HISTORY[0], HISTORY[0].in_stock_at), fc_backlog_at_delivery=-1)

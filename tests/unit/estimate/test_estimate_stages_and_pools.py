@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from headstart.domain.estimate import HistoryEvent
+from headstart.domain.estimate.calibrated import progress_seen
 from headstart.domain.estimate.fc_load import (
     FcLoadIndex,
     LoadEffect,
@@ -166,3 +167,17 @@ def test_peak_has_its_own_load_coefficients_once_fitted() -> None:
 
     assert peak == pytest.approx(4 * off)
     assert LoadEffect.from_dict(effect.to_dict()) == effect
+
+
+def test_a_replayed_snapshot_knows_the_backlog_its_delivery_met_once_delivered() -> None:
+    history = parcel_history(40)
+    index = FcLoadIndex.of(history)
+    s = history[20]
+    assert s.delivered_at is not None
+
+    before = progress_seen(s, s.delivered_at - timedelta(hours=1), index)
+    after = progress_seen(s, s.in_stock_at - timedelta(hours=1), index)
+
+    assert before.fc_backlog_at_delivery is None
+    assert after.fc_backlog_at_delivery == index.load_at("EWR1", s.delivered_at)[0]
+    assert after.fc_backlog == index.load_at("EWR1", s.in_stock_at - timedelta(hours=1))[0]

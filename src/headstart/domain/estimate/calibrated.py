@@ -10,6 +10,7 @@ every estimate a promise rested on back through ``observe``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from headstart.domain.estimate.calibration import (
@@ -189,10 +190,14 @@ def progress_seen(shipment: ClosedShipment, at: datetime, index: FcLoadIndex) ->
     """``shipment`` as known at ``at``, with its FC's load then (``index``), as a live
     service would have told the estimator."""
     backlog, deliveries = index.load_at(shipment.destination_fc, at)
-    return progress_at(
+    progress = progress_at(
         shipment,
         at,
         fc_backlog=backlog,
         fc_deliveries_7d=deliveries,
         fc_arrivals=index.arrivals_at(shipment.destination_fc, at),
     )
+    if progress.delivered_at is None:
+        return progress
+    on_delivery, _ = index.load_at(shipment.destination_fc, progress.delivered_at)
+    return replace(progress, fc_backlog_at_delivery=on_delivery)

@@ -179,19 +179,20 @@ class MilestoneModel:
         return transit + self._receiving_after(progress, now, transit), behind
 
     def _log_factor_on_delivery(self, progress: ShipmentProgress, ago: float, peak: str) -> float:
-        """The load factor a receipt delivered ``ago`` hours ago met on delivery: the
-        deliveries of the week before it (``delivered_window``, as the pools were
-        normalised), else, beyond the FC's arrivals view, the load now."""
+        """The load factor a receipt delivered ``ago`` hours ago met on delivery, as the
+        pools were normalised: the backlog then (``fc_backlog_at_delivery``) and the
+        deliveries of the week before it (``delivered_window``); each, where not known,
+        the one now."""
         known = (
             None
             if progress.fc_arrivals is None
             else delivered_window(progress.fc_arrivals, ago / 24.0)
         )
-        if known is None:
-            return self.load.log_factor_now(progress, peak == "peak")
-        return self.load.log_factor(
-            progress.destination_fc, progress.fc_backlog, round(known), peak == "peak"
-        )
+        deliveries = progress.fc_deliveries_7d if known is None else round(known)
+        backlog = progress.fc_backlog_at_delivery
+        if backlog is None:
+            backlog = progress.fc_backlog
+        return self.load.log_factor(progress.destination_fc, backlog, deliveries, peak == "peak")
 
     def _young(self, n: int, fc: str, peak: str, milestone: str, borrowing: float) -> int:
         """How many of ``n`` receiving draws a young peak takes from the published figures."""
