@@ -109,10 +109,34 @@ def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
     return loads
 
 
-def backlog_at(session: Session, fc: str, at: datetime) -> int:
-    """``fc``'s backlog as of ``at``: open shipments delivered there by then and not yet in
-    stock (``FcLoadIndex.load_at``'s backlog). Read when a delivery is recorded, so ``at``
-    is close to now and the few shipments closed since are no loss."""
-    query = _BACKLOG.where(ShipmentRow.destination_fc == fc)
-    row = session.connection().execute(query, {"now": to_utc("at", at)}).first()
-    return 0 if row is None else int(row[1])
+def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:
+    """``fc``'s (backlog, deliveries in the 7 days before) as of ``at`` (``FcLoadIndex.load_at``):
+    open shipments delivered there by then and not yet in stock, and deliveries made in the
+    week before. Read when a delivery is recorded, so ``at`` is close to now and the few
+    shipments closed since are no loss to the backlog."""
+    at = to_utc("at", at)
+    values = {"now": at, "since": at - RECENT}
+    backlog = session.connection().execute(_BACKLOG_OF, {**values, "fc": fc}).scalar_one()
+    recent = session.connection().execute(_RECENT_OF, {**values, "fc": fc}).scalar_one()
+    return int(backlog), int(recent)
+
+
+_BACKLOG_OF = (
+    select(func.count())
+    .select_from(ShipmentRow)
+    .where(
+        ShipmentRow.status.in_(OPEN_STATUSES),
+        ShipmentRow.destination_fc == bindparam("fc"),
+        ShipmentRow.delivered_at <= bindparam("now"),
+        ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
+    )
+)
+_RECENT_OF = (
+    select(func.count())
+    .select_from(ShipmentRow)
+    .where(
+        ShipmentRow.delivered_at > bindparam("since"),
+        ShipmentRow.delivered_at <= bindparam("now"),
+        ShipmentRow.destination_fc == bindparam("fc"),
+    )
+)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.errors import NotFound
 from headstart.services.estimation import EstimatorCache
-from headstart.services.fc_load import backlog_at, fc_loads
+from headstart.services.fc_load import fc_loads, load_at
 from headstart.services.policy import load_policy
 from headstart.services.refresh import refresh_skus
 from headstart.services.reported_time import ensure_not_future
@@ -124,7 +124,7 @@ def ingest_events(
                 touched.add(shipment.id)
         uow.session.flush()
         if touched:
-            note_backlog_at_delivery(uow.session, [shipments[s] for s in sorted(touched)])
+            note_load_at_delivery(uow.session, [shipments[s] for s in sorted(touched)])
             estimator = estimators.current(uow.session)
             loads = fc_loads(uow.session, now)
             for shipment_id in sorted(touched):
@@ -149,15 +149,15 @@ def ingest_events(
     return {"accepted": [event.event_id for event in accepted], "duplicates": duplicates}
 
 
-def note_backlog_at_delivery(session: Session, shipments: list[ShipmentRow]) -> None:
-    """Keep each newly delivered shipment's FC backlog as of its delivery: the load its
-    receiving meets, which its at-FC estimates scale by (section 4), whatever the backlog
-    is by the time they are made. Call once the deliveries are flushed."""
+def note_load_at_delivery(session: Session, shipments: list[ShipmentRow]) -> None:
+    """Keep each newly delivered shipment's FC load as of its delivery: the load its
+    receiving meets, which its at-FC estimates scale by (section 4), whatever the load is
+    by the time they are made. Call once the deliveries are flushed."""
     for shipment in shipments:
         if shipment.delivered_at is not None and shipment.fc_backlog_at_delivery is None:
-            shipment.fc_backlog_at_delivery = backlog_at(
-                session, shipment.destination_fc, shipment.delivered_at
-            )
+            backlog, recent = load_at(session, shipment.destination_fc, shipment.delivered_at)
+            shipment.fc_backlog_at_delivery = backlog
+            shipment.fc_deliveries_7d_at_delivery = recent
 
 
 def apply_event(shipment: ShipmentRow, event: TrackingEvent, *, is_latest: bool) -> None:

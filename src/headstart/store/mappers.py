@@ -96,6 +96,7 @@ def progress_of(
         carrier=shipment.carrier,
         first_carrier_eta=shipment.first_carrier_eta,
         fc_backlog_at_delivery=shipment.fc_backlog_at_delivery,
+        fc_deliveries_7d_at_delivery=shipment.fc_deliveries_7d_at_delivery,
     )
 
 
@@ -123,6 +124,7 @@ def progress_to_dict(progress: ShipmentProgress) -> dict[str, Any]:
         "carrier": progress.carrier,
         "first_carrier_eta": instant(progress.first_carrier_eta),
         "fc_backlog_at_delivery": progress.fc_backlog_at_delivery,
+        "fc_deliveries_7d_at_delivery": progress.fc_deliveries_7d_at_delivery,
     }
 
 
@@ -152,8 +154,9 @@ def progress_from_dict(data: dict[str, Any]) -> ShipmentProgress:
         fc_arrivals=None if data.get("fc_arrivals") is None else tuple(data["fc_arrivals"]),
         carrier=data["carrier"],
         first_carrier_eta=instant("first_carrier_eta"),
-        # Absent from snapshots stored before the field was.
+        # Absent from snapshots stored before these fields were.
         fc_backlog_at_delivery=data.get("fc_backlog_at_delivery"),
+        fc_deliveries_7d_at_delivery=data.get("fc_deliveries_7d_at_delivery"),
     )
 
 

@@ -128,9 +128,11 @@ class ShipmentRow(Base):
     # and the carrier's first ETA (how far the latest one slipped from it).
     milestones: Mapped[dict[str, str] | None] = mapped_column(JSON)
     first_carrier_eta: Mapped[datetime | None]
-    # The FC's backlog when the shipment was delivered (``services.fc_load.backlog_at``):
-    # the load its receiving met, which the model scales an at-FC estimate by.
+    # The FC's backlog and deliveries in the 7 days before, when the shipment was delivered
+    # (``services.fc_load.load_at``): the load its receiving met, which the model scales an
+    # at-FC estimate by.
     fc_backlog_at_delivery: Mapped[int | None]
+    fc_deliveries_7d_at_delivery: Mapped[int | None]
 
     # Each FC's load (``services.fc_load``), read on every shipping, tracking batch,
     # receipt and sweep, from these alone: a row carries its estimate's JSON, and reading

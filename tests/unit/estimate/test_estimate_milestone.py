@@ -287,32 +287,35 @@ def test_at_the_fc_a_young_peak_borrows_less_than_its_full_share_but_more_than_n
     assert none < at_fc < full
 
 
-def _at_the_fc(backlog_now: int, backlog_at_delivery: int | None):  # type: ignore[no-untyped-def]
-    """A parcel a day after delivery to EWR1, told its FC's load, under a model whose
-    receiving time follows the backlog alone."""
-    model = replace(MODEL, load=LoadEffect(0.0, 0.8, 7.0, {"EWR1": (50.0, 20.0)}))
+def _at_the_fc(now: tuple[int, int], then: tuple[int, int] | None):  # type: ignore[no-untyped-def]
+    """A parcel a day after delivery to EWR1, told its FC's (backlog, deliveries in the last
+    7 days) ``now`` and on delivery (``then``), under a model whose receiving time follows
+    both."""
+    model = replace(MODEL, load=LoadEffect(0.6, 0.8, 7.0, {"EWR1": (50.0, 20.0)}))
     new = shipment(998, transit_days=3.0, receiving_days=4.0, shipped_at=SPRING + 100 * DAY)
     assert new.delivered_at is not None
     at = new.delivered_at + DAY
     progress = replace(
         progress_at(new, at),
-        fc_backlog=backlog_now,
-        fc_deliveries_7d=50,
-        fc_backlog_at_delivery=backlog_at_delivery,
+        fc_backlog=now[0],
+        fc_deliveries_7d=now[1],
+        fc_backlog_at_delivery=None if then is None else then[0],
+        fc_deliveries_7d_at_delivery=None if then is None else then[1],
     )
     return model.estimate(progress, at)
 
 
-def test_at_the_fc_receiving_scales_by_the_backlog_the_delivery_met_not_the_backlog_now() -> None:
-    # The model's receiving pools are normalised by the backlog on delivery: a receipt
+def test_at_the_fc_receiving_scales_by_the_load_the_delivery_met_not_the_load_now() -> None:
+    # The model's receiving pools are normalised by the load on delivery: a receipt
     # already queued is not slowed by the shipments delivered after it.
-    quiet_then = _at_the_fc(backlog_now=200, backlog_at_delivery=20)
+    quiet_then = _at_the_fc(now=(200, 150), then=(20, 50))
 
-    assert quiet_then.hours == _at_the_fc(backlog_now=20, backlog_at_delivery=20).hours
-    # Not known (delivered before the service kept it): the backlog now stands in.
-    assert _at_the_fc(backlog_now=200, backlog_at_delivery=None).p97 > quiet_then.p97
+    assert quiet_then.hours == _at_the_fc(now=(20, 50), then=(20, 50)).hours
+    # Not known (delivered before the service kept it): the load now stands in.
+    assert _at_the_fc(now=(200, 150), then=None).p97 > quiet_then.p97
 
 
-def test_progress_refuses_a_negative_backlog_at_delivery() -> None:
-    with pytest.raises(InvalidEstimateInput, match="fc_backlog_at_delivery"):
-        replace(progress_at(HISTORY[0], HISTORY[0].in_stock_at), fc_backlog_at_delivery=-1)
+@pytest.mark.parametrize("field", ["fc_backlog_at_delivery", "fc_deliveries_7d_at_delivery"])
+def test_progress_refuses_a_negative_load_at_delivery(field: str) -> None:
+    with pytest.raises(InvalidEstimateInput, match="values at delivery cannot be negative"):
+        replace(progress_at(HISTORY[0], HISTORY[0].in_stock_at), **{field: -1})

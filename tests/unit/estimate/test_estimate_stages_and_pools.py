@@ -169,7 +169,7 @@ def test_peak_has_its_own_load_coefficients_once_fitted() -> None:
     assert LoadEffect.from_dict(effect.to_dict()) == effect
 
 
-def test_a_replayed_snapshot_knows_the_backlog_its_delivery_met_once_delivered() -> None:
+def test_a_replayed_snapshot_knows_the_load_its_delivery_met_once_delivered() -> None:
     history = parcel_history(40)
     index = FcLoadIndex.of(history)
     s = history[20]
@@ -178,6 +178,7 @@ def test_a_replayed_snapshot_knows_the_backlog_its_delivery_met_once_delivered()
     before = progress_seen(s, s.delivered_at - timedelta(hours=1), index)
     after = progress_seen(s, s.in_stock_at - timedelta(hours=1), index)
 
-    assert before.fc_backlog_at_delivery is None
-    assert after.fc_backlog_at_delivery == index.load_at("EWR1", s.delivered_at)[0]
+    assert (before.fc_backlog_at_delivery, before.fc_deliveries_7d_at_delivery) == (None, None)
+    then = (after.fc_backlog_at_delivery, after.fc_deliveries_7d_at_delivery)
+    assert then == index.load_at("EWR1", s.delivered_at)
     assert after.fc_backlog == index.load_at("EWR1", s.in_stock_at - timedelta(hours=1))[0]

@@ -19,13 +19,15 @@ def test_a_progress_snapshot_round_trips_with_its_fc_load() -> None:
         fc_deliveries_7d=40,
         fc_arrivals=(1, 2, 3),
         fc_backlog_at_delivery=9,
+        fc_deliveries_7d_at_delivery=30,
     )
 
     assert progress_from_dict(progress_to_dict(progress)) == progress
 
 
-def test_a_snapshot_stored_before_the_backlog_at_delivery_was_kept_still_reads() -> None:
+def test_a_snapshot_stored_before_the_load_at_delivery_was_kept_still_reads() -> None:
     stored = progress_to_dict(progress_at(SHIPMENT, SHIPMENT.in_stock_at))
-    del stored["fc_backlog_at_delivery"]
+    del stored["fc_backlog_at_delivery"], stored["fc_deliveries_7d_at_delivery"]
+    progress = progress_from_dict(stored)
 
-    assert progress_from_dict(stored).fc_backlog_at_delivery is None
+    assert (progress.fc_backlog_at_delivery, progress.fc_deliveries_7d_at_delivery) == (None, None)

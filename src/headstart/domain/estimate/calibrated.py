@@ -199,5 +199,5 @@ def progress_seen(shipment: ClosedShipment, at: datetime, index: FcLoadIndex) ->
     )
     if progress.delivered_at is None:
         return progress
-    on_delivery, _ = index.load_at(shipment.destination_fc, progress.delivered_at)
-    return replace(progress, fc_backlog_at_delivery=on_delivery)
+    then, recent = index.load_at(shipment.destination_fc, progress.delivered_at)
+    return replace(progress, fc_backlog_at_delivery=then, fc_deliveries_7d_at_delivery=recent)

@@ -180,15 +180,17 @@ class MilestoneModel:
 
     def _log_factor_on_delivery(self, progress: ShipmentProgress, ago: float, peak: str) -> float:
         """The load factor a receipt delivered ``ago`` hours ago met on delivery, as the
-        pools were normalised: the backlog then (``fc_backlog_at_delivery``) and the
-        deliveries of the week before it (``delivered_window``); each, where not known,
-        the one now."""
-        known = (
-            None
-            if progress.fc_arrivals is None
-            else delivered_window(progress.fc_arrivals, ago / 24.0)
-        )
-        deliveries = progress.fc_deliveries_7d if known is None else round(known)
+        pools were normalised: the backlog and the week's deliveries then
+        (``fc_*_at_delivery``); where not kept, the deliveries read off the FC's daily
+        arrivals (``delivered_window``), and the backlog now."""
+        deliveries = progress.fc_deliveries_7d_at_delivery
+        if deliveries is None:
+            known = (
+                None
+                if progress.fc_arrivals is None
+                else delivered_window(progress.fc_arrivals, ago / 24.0)
+            )
+            deliveries = progress.fc_deliveries_7d if known is None else round(known)
         backlog = progress.fc_backlog_at_delivery
         if backlog is None:
             backlog = progress.fc_backlog

@@ -77,10 +77,12 @@ class ShipmentProgress:
     # Shipments in transit to the destination FC now, by day they are expected there (day 0:
     # the next 24 h; ``inbound.inbound_counts``): the load this one will meet on arrival.
     fc_arrivals: tuple[int, ...] | None = None
-    # The destination FC's backlog when this shipment was delivered (itself included): the
-    # load its receiving met, as the model's receiving pools were normalised. The backlog
-    # now says less about a receipt already in the queue. None: not delivered, or not known.
+    # The destination FC's backlog and deliveries in the 7 days before, when this shipment
+    # was delivered (itself included): the load its receiving met, as the model's receiving
+    # pools were normalised. The load now says less about a receipt already in the queue.
+    # None: not delivered, or not known.
     fc_backlog_at_delivery: int | None = None
+    fc_deliveries_7d_at_delivery: int | None = None
 
     def __post_init__(self) -> None:
         _require_known("mode", self.mode, MODES)
@@ -96,10 +98,15 @@ class ShipmentProgress:
             object.__setattr__(self, "fc_arrivals", tuple(int(n) for n in self.fc_arrivals))
             if any(n < 0 for n in self.fc_arrivals):
                 raise InvalidEstimateInput("fc_arrivals counts cannot be negative")
-        counts = (self.fc_backlog, self.fc_deliveries_7d, self.fc_backlog_at_delivery)
+        counts = (
+            self.fc_backlog,
+            self.fc_deliveries_7d,
+            self.fc_backlog_at_delivery,
+            self.fc_deliveries_7d_at_delivery,
+        )
         if any(n is not None and n < 0 for n in counts):
             raise InvalidEstimateInput(
-                "fc_backlog, fc_deliveries_7d and fc_backlog_at_delivery cannot be negative"
+                "fc_backlog, fc_deliveries_7d and their values at delivery cannot be negative"
             )
         if (self.last_milestone is None) != (self.last_milestone_at is None):
             raise InvalidEstimateInput(
