@@ -19,7 +19,9 @@ Receiving comes from pools of delivered/checked-in/receiving-started to in stock
 by FC and season of arrival, normalised by the FC's load at arrival (``LoadEffect``,
 per season). An FC's pools borrow from those above it (mode, all FCs) at its own
 level (``fc_levels``), not the mix of fast and slow FCs. The load scaling a draw is
-the one its arrival will meet: at the FC, the load it met on delivery; an arrival
+the one its arrival will meet: at the FC, the load it met on delivery (kept when the
+delivery was recorded) and, once receiving has started, narrowed by how long it waited
+for that (``receiving_start``); an arrival
 within a week, a draw around the forecast from the FC's deliveries and inbound
 freight (``inbound.ArrivalForecast``, its spread narrowing toward the door); a
 further one, the load now fading with the time to arrival. A peak the history has
@@ -58,6 +60,7 @@ from headstart.domain.estimate.pool_keys import (
 )
 from headstart.domain.estimate.pools import Array, Pool, draw_chain, draw_chain_scaled
 from headstart.domain.estimate.progress import ShipmentProgress
+from headstart.domain.estimate.receiving_start import SHARE_ALL, given_start, share_key
 from headstart.domain.estimate.stages import AT_FC_RANK, RANK, SHIPPED, lane_of, slip_of, stage_of
 
 MODEL_NAME = "milestone-1"
@@ -165,11 +168,17 @@ class MilestoneModel:
             # own pools forget that wait.
             arrived = progress.delivered_at or stage_at
             peak = season(arrived)
-            log_f = self._log_factor_on_delivery(progress, hours_between(arrived, now), peak)
-            return self._receiving(
-                progress.mode, progress.destination_fc, "delivered", peak,
-                hours_between(arrived, now), math.exp(log_f), n, borrowed_weight(1.0),
+            spent = hours_between(arrived, now)
+            log_f = self._log_factor_on_delivery(progress, spent, peak)
+            draws, behind = self._receiving(
+                progress.mode, progress.destination_fc, "delivered", peak, spent,
+                math.exp(log_f), n, borrowed_weight(1.0),
             )  # fmt: skip
+            if stage == "receiving_started":
+                # ...and, once receiving has started, how long the receipt waited for it.
+                shares = self._shares(progress.mode)
+                draws = given_start(draws, spent, hours_between(arrived, stage_at), shares)
+            return draws, behind
         transit, behind = self._transit(progress, stage, stage_at, now, n)
         if progress.carrier_eta is not None:
             # Carriers' ETAs run early (section 4): freight is not at the FC before the
@@ -177,6 +186,15 @@ class MilestoneModel:
             # moves the estimate (R9), even where no history taught the ETA's bias.
             transit = np.maximum(transit, hours_between(now, progress.carrier_eta))
         return transit + self._receiving_after(progress, now, transit), behind
+
+    def _shares(self, mode: str) -> Array:
+        """The history's shares of time at the FC spent waiting for receiving to start
+        (``receiving_start``): the mode's, else every mode's; empty if none were seen."""
+        for key in (share_key(mode), SHARE_ALL):
+            pool = self.pools.get(key)
+            if pool is not None and pool.count >= self.settings.min_history:
+                return pool.values
+        return np.zeros(0)
 
     def _log_factor_on_delivery(self, progress: ShipmentProgress, ago: float, peak: str) -> float:
         """The load factor a receipt delivered ``ago`` hours ago met on delivery, as the

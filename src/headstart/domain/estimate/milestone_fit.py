@@ -48,6 +48,7 @@ from headstart.domain.estimate.pool_keys import (
 from headstart.domain.estimate.pools import Array, Pool
 from headstart.domain.estimate.prior import is_peak, sample_receiving, sample_transit
 from headstart.domain.estimate.progress import MODES, ClosedShipment
+from headstart.domain.estimate.receiving_start import SHARE_ALL, share_key, start_share
 from headstart.domain.estimate.stages import (
     AT_FC_RANK,
     RANK,
@@ -119,6 +120,7 @@ class MilestoneFitter:
     def add_receiving(self, shipment: ClosedShipment) -> None:
         """The shipment's at-FC milestones to in stock, with the FC's load at its arrival."""
         _collect_receiving(shipment, self.receiving, self.load_index)
+        _collect_start_share(shipment, self.samples)
         self.seen.add(shipment.shipment_id)
 
     def model(self, now: datetime | None = None) -> MilestoneModel:
@@ -298,6 +300,20 @@ def _collect_receiving(
             # Normalised by the load at the milestone, as an estimate made then will scale it.
             backlog, deliveries = load_index.load_at_seconds(fc, start)
         receiving.append((milestone, mode, fc, peak, hours, arrival, backlog, deliveries))
+
+
+def _collect_start_share(shipment: ClosedShipment, samples: dict[str, list[float]]) -> None:
+    """The share of its time at the FC the shipment waited for receiving to start."""
+    delivered = shipment.delivered_at  # as an estimate counts the wait: from delivery
+    started = next((e.occurred_at for e in shipment.events if e.type == "receiving_started"), None)
+    if delivered is None or started is None:
+        return
+    share = start_share(
+        delivered.timestamp(), started.timestamp(), shipment.in_stock_at.timestamp()
+    )
+    if share is not None:
+        samples[share_key(shipment.mode)].append(share)
+        samples[SHARE_ALL].append(share)
 
 
 def season_of_seconds(t: float) -> bool:
