@@ -109,18 +109,7 @@ def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
     return loads
 
 
-def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:
-    """``fc``'s (backlog, deliveries in the 7 days before) as of ``at`` (``FcLoadIndex.load_at``):
-    open shipments delivered there by then and not yet in stock, and deliveries made in the
-    week before. Read when a delivery is recorded, so ``at`` is close to now and the few
-    shipments closed since are no loss to the backlog."""
-    at = to_utc("at", at)
-    values = {"now": at, "since": at - RECENT}
-    backlog = session.connection().execute(_BACKLOG_OF, {**values, "fc": fc}).scalar_one()
-    recent = session.connection().execute(_RECENT_OF, {**values, "fc": fc}).scalar_one()
-    return int(backlog), int(recent)
-
-
+# One FC's load at one instant (``load_at``), from the same covering indexes.
 _BACKLOG_OF = (
     select(func.count())
     .select_from(ShipmentRow)
@@ -140,3 +129,15 @@ _RECENT_OF = (
         ShipmentRow.destination_fc == bindparam("fc"),
     )
 )
+
+
+def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:
+    """``fc``'s (backlog, deliveries in the 7 days before) as of ``at`` (``FcLoadIndex.load_at``):
+    open shipments delivered there by then and not yet in stock, and deliveries made in the
+    week before. Read when a delivery is recorded, so ``at`` is close to now and the few
+    shipments closed since are no loss to the backlog."""
+    at = to_utc("at", at)
+    values = {"now": at, "since": at - RECENT}
+    backlog = session.connection().execute(_BACKLOG_OF, {**values, "fc": fc}).scalar_one()
+    recent = session.connection().execute(_RECENT_OF, {**values, "fc": fc}).scalar_one()
+    return int(backlog), int(recent)
