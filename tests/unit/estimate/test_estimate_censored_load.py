@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
 from headstart.domain.estimate.fc_load import (
     Deliveries,
     FcLoadIndex,
+    SeasonFit,
     censored_least_squares,
     fit_censored_load,
 )
+from headstart.domain.estimate.milestone_fit import peak_tail
 from tests.unit.estimate.history_builders import parcel_history
+
+PEAK_START = datetime(2025, 10, 15, tzinfo=UTC)
 
 
 def _data(n: int = 4000, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,3 +121,20 @@ def test_deliveries_by_counts_those_still_open_as_censored() -> None:
     assert int(data.censored.sum()) == len(still_open)
     assert not everything.censored.any()
     assert everything.at.size == len(stamps)
+
+
+def test_an_fc_that_closed_few_peak_receipts_takes_its_own_level_raised_by_peak_s_rise() -> None:
+    # Two weeks into peak, A closed 40 of its peak receipts, slow B only 5 (its open ones
+    # are in the fit as censored)
+    now = datetime(2025, 10, 29, tzinfo=UTC)
+    peak = SeasonFit((3.0, 0.0), {"A": 5.0, "B": 9.0}, 0.5, {"A": 40, "B": 5}, open=60)
+    off = SeasonFit((0.5, 0.0), {"A": 4.5, "B": 3.0}, 0.4, {"A": 900, "B": 700})
+
+    tail = peak_tail(now, peak, off)
+
+    # Then B's tail is its off-peak level raised as much as A's peak raised A's
+    assert tail["A"][:2] == (5.0, 0.5)
+    assert tail["B"][:2] == pytest.approx((3.5, 0.5))
+    assert tail["A"][2] == tail["B"][2] == pytest.approx((now - PEAK_START).total_seconds() / 3600)
+    # and without the off-peak fit, only A has one
+    assert set(peak_tail(now, peak)) == {"A"}

@@ -163,7 +163,7 @@ class MilestoneFitter:
         stretch = float(np.median(priors["P|R|peak"].values) / np.median(priors["P|R|off"].values))
         choice = {g: _choose(g, rows, pools, settings) for g, rows in self.judged.items()}
         young = 0.0 if now is None else young_season_share(now, priors["P|R|peak"])
-        tail = peak_tail(now, peak_fit) if now is not None and young > 0.0 else {}
+        tail = peak_tail(now, peak_fit, off_fit) if now is not None and young > 0.0 else {}
         model = MilestoneModel(
             settings,
             pools,
@@ -320,12 +320,19 @@ def season_of_seconds(t: float) -> bool:
     return is_peak(datetime.fromtimestamp(t, UTC))
 
 
-def peak_tail(now: datetime, fit: SeasonFit | None) -> dict[str, tuple[float, float, float]]:
-    """Per FC with ``MIN_CENSORED_ROWS`` closed peak deliveries: (mu, sigma, peak age in
-    hours) of ``MilestoneModel.peak_tail``. The censored fit has seen every delivery of the
-    peak so far, open ones as "longer than so far", so it knows how much of the peak's
-    receiving lies past its age, which the pools (closed deliveries only) cannot show. A fit
-    that saw no open delivery (a history of closed shipments alone) cannot: none then."""
+def peak_tail(
+    now: datetime, fit: SeasonFit | None, off: SeasonFit | None = None
+) -> dict[str, tuple[float, float, float]]:
+    """Per FC: (mu, sigma, peak age in hours) of ``MilestoneModel.peak_tail``. The censored
+    fit has seen every delivery of the peak so far, open ones as "longer than so far", so it
+    knows how much of the peak's receiving lies past its age, which the pools (closed
+    deliveries only) cannot show. A fit that saw no open delivery (a history of closed
+    shipments alone) cannot: none then.
+
+    An FC with ``MIN_CENSORED_ROWS`` closed peak deliveries takes its own intercept. One
+    with fewer (a slow FC closes few early in peak) takes its off-peak intercept (``off``)
+    raised by the peak's mean rise at the FCs that have them, rather than the published
+    figures' every-load spread, which at a slow FC's level promises weeks."""
     if fit is None or fit.open == 0:
         return {}
     t = now.timestamp()
@@ -333,11 +340,22 @@ def peak_tail(now: datetime, fit: SeasonFit | None) -> dict[str, tuple[float, fl
     if k % 2 == 0:
         return {}
     age = (t - float(_PEAK_BOUNDS[k - 1])) / 3600.0
-    return {
-        fc: (mu, fit.sigma, age)
+    own = {
+        fc: mu
         for fc, mu in sorted(fit.intercepts.items())
         if fit.closed.get(fc, 0) >= MIN_CENSORED_ROWS
     }
+    out = {fc: (mu, fit.sigma, age) for fc, mu in own.items()}
+    if off is None:
+        return out
+    rises = [mu - off.intercepts[fc] for fc, mu in own.items() if fc in off.intercepts]
+    if not rises:
+        return out
+    rise = float(np.mean(rises))
+    for fc, mu in sorted(off.intercepts.items()):
+        if fc not in out and fc in fit.intercepts:
+            out[fc] = (mu + rise, fit.sigma, age)
+    return dict(sorted(out.items()))
 
 
 def fc_levels(off: SeasonFit | None, peak: SeasonFit | None) -> dict[str, dict[str, float]]:
