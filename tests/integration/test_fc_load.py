@@ -137,7 +137,7 @@ def test_the_fc_load_costs_what_is_open_or_recent_not_every_shipment_ever_closed
     assert after < before + 50, (before, after)
 
 
-def test_a_delivery_keeps_the_load_it_met_whatever_comes_after(
+def test_r12_a_delivery_keeps_the_load_it_met_whatever_comes_after(
     server: Server, market: Market
 ) -> None:
     # Given three parcels to LAX1, two delivered an hour apart and not yet received

@@ -40,19 +40,22 @@ _Row = TypeVarTuple("_Row")
 # Three reads, each from a covering index (``ix_shipments_fc_load``,
 # ``ix_shipments_delivered_at_fc``), so a call costs what is open or recent, not what the
 # FC ever received.
-_BACKLOG = (
-    select(ShipmentRow.destination_fc, func.count())
-    .where(
-        ShipmentRow.status.in_(OPEN_STATUSES),
-        ShipmentRow.delivered_at <= bindparam("now"),
-        ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
-    )
-    .group_by(ShipmentRow.destination_fc)
+# Delivered by ``now`` and not yet in stock; delivered in (``since``, ``now``].
+_IN_BACKLOG = (
+    ShipmentRow.status.in_(OPEN_STATUSES),
+    ShipmentRow.delivered_at <= bindparam("now"),
+    ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
 )
-_DELIVERED = select(ShipmentRow.destination_fc, ShipmentRow.delivered_at).where(
+_RECENT = (
     ShipmentRow.delivered_at > bindparam("since"),
     ShipmentRow.delivered_at <= bindparam("now"),
 )
+_BACKLOG = (
+    select(ShipmentRow.destination_fc, func.count())
+    .where(*_IN_BACKLOG)
+    .group_by(ShipmentRow.destination_fc)
+)
+_DELIVERED = select(ShipmentRow.destination_fc, ShipmentRow.delivered_at).where(*_RECENT)
 _INBOUND = select(
     ShipmentRow.destination_fc, ShipmentRow.mode, ShipmentRow.shipped_at, ShipmentRow.carrier_eta
 ).where(
@@ -110,25 +113,9 @@ def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
 
 
 # One FC's load at one instant (``load_at``), from the same covering indexes.
-_BACKLOG_OF = (
-    select(func.count())
-    .select_from(ShipmentRow)
-    .where(
-        ShipmentRow.status.in_(OPEN_STATUSES),
-        ShipmentRow.destination_fc == bindparam("fc"),
-        ShipmentRow.delivered_at <= bindparam("now"),
-        ShipmentRow.in_stock_at.is_(None) | (ShipmentRow.in_stock_at > bindparam("now")),
-    )
-)
-_RECENT_OF = (
-    select(func.count())
-    .select_from(ShipmentRow)
-    .where(
-        ShipmentRow.delivered_at > bindparam("since"),
-        ShipmentRow.delivered_at <= bindparam("now"),
-        ShipmentRow.destination_fc == bindparam("fc"),
-    )
-)
+_AT_FC = ShipmentRow.destination_fc == bindparam("fc")
+_BACKLOG_OF = select(func.count()).select_from(ShipmentRow).where(*_IN_BACKLOG, _AT_FC)
+_RECENT_OF = select(func.count()).select_from(ShipmentRow).where(*_RECENT, _AT_FC)
 
 
 def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:

@@ -305,7 +305,7 @@ def _at_the_fc(now: tuple[int, int], then: tuple[int, int] | None):  # type: ign
     return model.estimate(progress, at)
 
 
-def test_at_the_fc_receiving_scales_by_the_load_the_delivery_met_not_the_load_now() -> None:
+def test_r12_at_the_fc_receiving_scales_by_the_load_the_delivery_met_not_the_load_now() -> None:
     # The model's receiving pools are normalised by the load on delivery: a receipt
     # already queued is not slowed by the shipments delivered after it.
     quiet_then = _at_the_fc(now=(200, 150), then=(20, 50))

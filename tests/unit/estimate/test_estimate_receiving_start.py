@@ -80,7 +80,7 @@ def _with_starts(share: float):  # type: ignore[no-untyped-def]
     return out
 
 
-def test_the_model_narrows_a_started_receipt_by_the_share_its_history_waited() -> None:
+def test_r9_a_receiving_start_narrows_the_estimate_by_the_share_its_history_waited() -> None:
     # Given a history where receiving always started halfway to in stock
     history = _with_starts(0.5)
     model = fit_milestone_model(history)
