@@ -14,14 +14,21 @@ from tests.integration.conftest import Server
 from tests.support import T0, Market
 
 
+def _parcels(market: Market, *names: str) -> str:
+    """A seller with SKU1 and a 10-unit parcel shipment of it to LAX1 per name, shipped at
+    T0; returns the seller."""
+    seller = market.add_seller("Acme")
+    market.add_product(seller, "SKU1")
+    for name in names:
+        market.add_shipment(seller, name, {"SKU1": 10}, shipped_at=T0)
+    return seller
+
+
 def test_the_fc_load_counts_the_freight_on_its_way_by_the_day_it_is_due(
     server: Server, market: Market
 ) -> None:
     # Given two parcels shipped to LAX1, none delivered yet
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
-    market.add_shipment(seller, "SH1", {"SKU1": 10}, shipped_at=T0)
-    market.add_shipment(seller, "SH2", {"SKU1": 10}, shipped_at=T0)
+    _parcels(market, "SH1", "SH2")
     now = datetime.fromisoformat(T0) + timedelta(hours=1)
 
     with Session(server.runtime.engine) as session:
@@ -50,12 +57,9 @@ def test_the_fc_load_counts_open_deliveries_as_backlog_and_the_last_week_as_its_
     server: Server, market: Market
 ) -> None:
     # Given four parcels to LAX1 shipped 30 days ago, delivered 20, 10, 2 and 1 day(s) ago
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
+    _parcels(market, "OLD", "CLOSED", "IN", "OPEN")
     start = datetime.fromisoformat(T0)
     now = start + timedelta(days=30)
-    for name in ("OLD", "CLOSED", "IN", "OPEN"):
-        market.add_shipment(seller, name, {"SKU1": 10}, shipped_at=T0)
     market.set_clock(now)
     for name, days_ago in (("OLD", 20), ("CLOSED", 10), ("IN", 2), ("OPEN", 1)):
         _delivered(market, name, now - timedelta(days=days_ago))
@@ -105,9 +109,7 @@ def test_the_fc_load_costs_what_is_open_or_recent_not_every_shipment_ever_closed
     if engine.dialect.name != "sqlite":
         pytest.skip("counts SQLite's virtual machine steps")
     # Given an FC with one parcel on its way, and a way to count the database's work
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
-    market.add_shipment(seller, "SH1", {"SKU1": 10}, shipped_at=T0)
+    seller = _parcels(market, "SH1")
     now = datetime.fromisoformat(T0) + timedelta(hours=1)
 
     def steps() -> int:
@@ -141,11 +143,8 @@ def test_r12_a_delivery_keeps_the_load_it_met_whatever_comes_after(
     server: Server, market: Market
 ) -> None:
     # Given three parcels to LAX1, two delivered an hour apart and not yet received
-    seller = market.add_seller("Acme")
-    market.add_product(seller, "SKU1")
+    _parcels(market, "FIRST", "SECOND", "LATER")
     start = datetime.fromisoformat(T0)
-    for name in ("FIRST", "SECOND", "LATER"):
-        market.add_shipment(seller, name, {"SKU1": 10}, shipped_at=T0)
     market.set_clock(start + timedelta(days=5))
     _delivered(market, "FIRST", start + timedelta(days=3))
     _delivered(market, "SECOND", start + timedelta(days=3, hours=1))
@@ -154,7 +153,11 @@ def test_r12_a_delivery_keeps_the_load_it_met_whatever_comes_after(
     _delivered(market, "LATER", start + timedelta(days=4, hours=1))
 
     with Session(server.runtime.engine) as session:
-        kept = {row.id: row.fc_backlog_at_delivery for row in session.query(ShipmentRow).all()}
+        rows = session.query(ShipmentRow).all()
+        kept = {row.id: row.fc_backlog_at_delivery for row in rows}
+        week = {row.id: row.fc_deliveries_7d_at_delivery for row in rows}
 
     # Then each keeps the backlog as its delivery found it, itself included
     assert kept == {"FIRST": 1, "SECOND": 2, "LATER": 2}
+    # and the week's deliveries: the received FIRST left the backlog LATER met, not its week
+    assert week == {"FIRST": 1, "SECOND": 2, "LATER": 3}

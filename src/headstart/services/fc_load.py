@@ -112,10 +112,13 @@ def fc_loads(session: Session, now: datetime, fc: str | None = None) -> FcLoads:
     return loads
 
 
-# One FC's load at one instant (``load_at``), from the same covering indexes.
+# One FC's load at one instant (``load_at``): both counts in one statement, each from the
+# same covering indexes.
 _AT_FC = ShipmentRow.destination_fc == bindparam("fc")
-_BACKLOG_OF = select(func.count()).select_from(ShipmentRow).where(*_IN_BACKLOG, _AT_FC)
-_RECENT_OF = select(func.count()).select_from(ShipmentRow).where(*_RECENT, _AT_FC)
+_LOAD_OF = select(
+    select(func.count()).where(*_IN_BACKLOG, _AT_FC).scalar_subquery(),
+    select(func.count()).where(*_RECENT, _AT_FC).scalar_subquery(),
+)
 
 
 def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:
@@ -124,7 +127,6 @@ def load_at(session: Session, fc: str, at: datetime) -> tuple[int, int]:
     week before. Read when a delivery is recorded, so ``at`` is close to now and the few
     shipments closed since are no loss to the backlog."""
     at = to_utc("at", at)
-    values = {"now": at, "since": at - RECENT}
-    backlog = session.connection().execute(_BACKLOG_OF, {**values, "fc": fc}).scalar_one()
-    recent = session.connection().execute(_RECENT_OF, {**values, "fc": fc}).scalar_one()
+    values = {"now": at, "since": at - RECENT, "fc": fc}
+    backlog, recent = session.connection().execute(_LOAD_OF, values).one()
     return int(backlog), int(recent)
