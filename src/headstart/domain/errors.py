@@ -40,6 +40,10 @@ class Unavailable(HeadStartError):
     code = "unavailable"
 
 
+class NotInStock(Unavailable):
+    """An order for units on the shelf only, where only incoming units could fill it."""
+
+
 class Forbidden(HeadStartError):
     code = "forbidden"
 

@@ -14,7 +14,7 @@ these run the same SQL on the session's connection instead:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, inspect
@@ -35,12 +35,24 @@ def insert_row(session: Session, row: object) -> None:
     """INSERT the values set on ``row``, a new (transient) mapped object; the columns it
     leaves unset get their defaults, as from the ORM."""
     state = inspect(row)
-    values = {
+    session.execute(_statements(state.mapper.local_table)[0], _set_values(row))
+
+
+def insert_rows(session: Session, rows: Sequence[object]) -> None:
+    """``insert_row`` for new objects of one mapped class that set the same attributes,
+    in one ``executemany``."""
+    if rows:
+        table = inspect(rows[0]).mapper.local_table
+        session.execute(_statements(table)[0], [_set_values(row) for row in rows])
+
+
+def _set_values(row: object) -> dict[str, Any]:
+    state = inspect(row)
+    return {
         attribute.columns[0].key: state.dict[attribute.key]
         for attribute in state.mapper.column_attrs
         if attribute.key in state.dict
     }
-    session.execute(_statements(state.mapper.local_table)[0], values)
 
 
 def update_row(session: Session, row: object, values: Mapping[str, Any]) -> None:

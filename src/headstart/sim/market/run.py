@@ -23,11 +23,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from headstart.bootstrap import Runtime
-from headstart.domain.errors import Conflict, Unavailable
+from headstart.domain.errors import Conflict, NotInStock, Unavailable
 from headstart.domain.estimate import ClosedShipment
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
 from headstart.services import keys, orders, receiving, sellers, shipments, tracking
 from headstart.services.estimation import OpenDelivery, fit_on_history, refit_model
+from headstart.services.order_batches import place_orders
+from headstart.services.orders import OrderRequest
 from headstart.services.sandbox import move_clock
 from headstart.services.simulation import (
     OpeningProduct,
@@ -48,7 +50,7 @@ from headstart.sim.market.sellers import (
     reorder_quantity,
 )
 from headstart.sim.market.shipping import ShipmentDrawer, ShipmentPlan, origin_for
-from headstart.sim.market.stock import inventory_positions, offer_sources, published_offers
+from headstart.sim.market.stock import inventory_positions, offer_sources
 from headstart.sim.market.streams import numpy_stream, python_stream
 from headstart.store.tables import OrderRevisionRow, OrderRow
 
@@ -290,52 +292,46 @@ class Market:
             receiving.close_shipment(uow(), est, shipment_id)
 
     def serve_buyers(self, arrivals: list[Arrival], now: datetime) -> None:
-        """Buyers see the published offer (R16) and order only what it says is buyable."""
+        """The step's buyers order in turn, each seeing the offer the earlier ones left
+        (R16): one batch (``order_batches.place_orders``). A buyer who would wait for
+        incoming stock only at ``accept_head_start`` or beyond orders in stock only."""
         if not arrivals:
             return
         c, out = self.config, self.outcome
-        offers = published_offers(
-            self.runtime.reader(), sorted({self.sku_ids[a.sku_index] for a in arrivals})
+        requests = [
+            OrderRequest(
+                sku=self.sku_ids[arrival.sku_index],
+                quantity=arrival.quantity,
+                region=arrival.region,
+                buyer_ref=f"buyer-{next(self.counter)}",
+                in_stock_only=arrival.patience >= c.accept_head_start,
+            )
+            for arrival in arrivals
+        ]
+        results = place_orders(
+            self.runtime.uow(), self.runtime.estimators, requests, placed_by=STOREFRONT
         )
-        ordered: set[str] = set()  # SKUs whose offer an order of this step changed
-        for arrival in arrivals:
-            sku = self.sku_ids[arrival.sku_index]
-            if sku in ordered:  # this buyer sees the offer as the last order left it
-                offers.update(published_offers(self.runtime.reader(), [sku]))
-                ordered.discard(sku)
-            offer = offers.get(sku) or {}
-            if not offer.get("buyable"):
-                out.lost_arrivals += 1
-                continue
-            if offer.get("source") == "head_start" and arrival.patience >= c.accept_head_start:
+        for arrival, result in zip(arrivals, results, strict=True):
+            if isinstance(result, NotInStock):  # a head-start date the buyer would not take
                 out.declined_dates += 1
                 continue
-            try:
-                view, _ = orders.place_order(
-                    self.runtime.uow(),
-                    self.runtime.estimators,
-                    sku=sku,
-                    quantity=arrival.quantity,
-                    region=arrival.region,
-                    buyer_ref=f"buyer-{next(self.counter)}",
-                    placed_by=STOREFRONT,
-                )
-            except Unavailable:
+            if isinstance(result, Unavailable):
                 out.lost_arrivals += 1
                 continue
+            if isinstance(result, Exception):
+                raise result  # the simulator asked for a SKU or region it does not have
             placed = PlacedOrder(
-                view["order_id"],
+                result["order_id"],
                 arrival.sku_index,
                 arrival.quantity,
-                view["source"],
+                result["source"],
                 self.prices[arrival.sku_index] * arrival.quantity,
                 arrival.cancel_draw,
                 now,
             )
             out.orders.append(placed)
-            if view["status"] == "promised":
+            if result["status"] == "promised":
                 self.open_orders[placed.order_id] = placed
-            ordered.add(sku)
 
     def answer_delays(self) -> None:
         """Buyers told of a slip (R9a): some cancel, some confirm a long one, the rest wait."""

@@ -41,15 +41,6 @@ def inventory_positions(uow: UnitOfWork) -> dict[str, int]:
     return dict(position)
 
 
-def published_offers(uow: UnitOfWork, skus: list[str]) -> dict[str, dict[str, object] | None]:
-    """The offers the storefront shows (R16), for the given SKUs."""
-    with uow:
-        rows = uow.session.execute(
-            select(ProductRow.sku, ProductRow.offer).where(ProductRow.sku.in_(skus))
-        )
-        return {sku: offer for sku, offer in rows}
-
-
 def offer_sources(uow: UnitOfWork) -> dict[str, str]:
     """Every SKU's published source: in_stock, head_start or none."""
     with uow:
