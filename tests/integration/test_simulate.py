@@ -109,3 +109,24 @@ def test_the_paired_run_never_refits(tmp_path: Path) -> None:
 
     with runtime.reader() as uow:
         assert uow.session.scalar(select(func.count()).select_from(EstimatorModelRow)) == 1
+
+
+def _report_without_timings(out: Path) -> dict[str, object]:
+    report = json.loads((out / "report.json").read_text())
+    for run in report["runs"].values():
+        del run["seconds"]
+    return report
+
+
+def test_the_paired_run_played_beside_in_its_own_process_reports_the_same(
+    tmp_path: Path,
+) -> None:
+    small = ["simulate", "--days", "3", "--sellers", "2", "--skus", "12", "--steps-per-day", "4"]
+    one = CliRunner().invoke(app, [*small, "--out", str(tmp_path / "one")])
+    two = CliRunner().invoke(app, [*small, "--jobs", "2", "--out", str(tmp_path / "two")])
+
+    assert one.exit_code == 0, one.output
+    assert two.exit_code == 0, two.output
+    report = _report_without_timings(tmp_path / "two")
+    assert report == _report_without_timings(tmp_path / "one")
+    assert report["runs"]["without_head_start"]["buyer_arrivals"] > 0

@@ -4,8 +4,13 @@ and without it from the same seed, and the report of what head start earned and 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import time as wallclock
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Annotated
 
@@ -40,12 +45,75 @@ def _fresh_sqlite(path: Path) -> str:
 
 
 def play(
-    config: MarketConfig, url: str, progress: Progress, label: str
+    config: MarketConfig, url: str, progress: Progress, label: str, beside: Callable[[], None]
 ) -> tuple[Runtime, MarketOutcome]:
+    """One run in this process; ``beside`` is called each simulated day (the other run's
+    progress)."""
     runtime = _runtime(url)
     task = progress.add_task(label, total=config.days)
-    outcome = Market(runtime, config).play(lambda done, _: progress.update(task, completed=done))
-    return runtime, outcome
+
+    def step(done: int, _total: int) -> None:
+        progress.update(task, completed=done)
+        beside()
+
+    return runtime, Market(runtime, config).play(step)
+
+
+# The paired run's days done, when it plays in a process of its own (--jobs 2).
+_days_done: Synchronized[int] | None = None
+
+
+def _count_days_in(counter: Synchronized[int]) -> None:
+    global _days_done
+    _days_done = counter
+
+
+def _play_apart(config: MarketConfig, url: str) -> MarketOutcome:
+    """A run in a worker process; its database is left in ``url`` for the report."""
+
+    def step(done: int, _total: int) -> None:
+        if _days_done is not None:
+            _days_done.value = done
+
+    return Market(_runtime(url), config).play(step)
+
+
+def play_pair(
+    config: MarketConfig, hs_url: str, base_url: str, jobs: int
+) -> tuple[tuple[Runtime, MarketOutcome], tuple[Runtime, MarketOutcome]]:
+    """The run with head start and the paired run without it: one after the other, or
+    with ``jobs`` 2 side by side, the paired one in a process of its own (the same
+    numbers, in about half the time on two cores)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        if jobs < 2:
+            with_hs = play(config, hs_url, progress, "with head start   ", lambda: None)
+            return with_hs, play(
+                config.paired(), base_url, progress, "without head start", lambda: None
+            )
+        context = multiprocessing.get_context("spawn")
+        counter = context.Value("i", 0)
+        with ProcessPoolExecutor(
+            1, mp_context=context, initializer=_count_days_in, initargs=(counter,)
+        ) as pool:
+            apart = pool.submit(_play_apart, config.paired(), base_url)
+            task = progress.add_task("without head start", total=config.days)
+
+            def beside() -> None:
+                progress.update(task, completed=counter.value)
+
+            with_hs = play(config, hs_url, progress, "with head start   ", beside)
+            while not apart.done():
+                beside()
+                wallclock.sleep(0.5)
+            without = apart.result()
+            beside()
+    return with_hs, (_runtime(base_url), without)
 
 
 def from_history(path: Path, config: MarketConfig) -> MarketConfig:
@@ -103,6 +171,10 @@ def simulate(
         Path | None,
         typer.Option("--from-history", help="a seller's closed shipments (JSONL): what-if"),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(min=1, max=2, help="2: play the paired run beside, in a process of its own"),
+    ] = 1,
 ) -> None:
     """Play the marketplace with head start and, from the same seed, without it."""
     out.mkdir(parents=True, exist_ok=True)
@@ -120,15 +192,7 @@ def simulate(
         config = from_history(history_file, config)
     hs_url = database_url or _fresh_sqlite(out / "head-start.db")
     base_url = _fresh_sqlite(out / "without-head-start.db")
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        with_hs = play(config, hs_url, progress, "with head start   ")
-        without = play(config.paired(), base_url, progress, "without head start")
+    with_hs, without = play_pair(config, hs_url, base_url, jobs)
     report = build_report(with_hs, without)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "report.html").write_text(render_html(report))

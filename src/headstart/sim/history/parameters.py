@@ -12,7 +12,7 @@ quotes an ETA) is documented in ``generator.py`` and its helper modules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -309,6 +309,14 @@ class GeneratorParameters:
         for name, value in values.items():
             table[name] = Parameter(value, "overridden (default: " + table[name].source + ")")
         return GeneratorParameters(MappingProxyType(table))
+
+    def __reduce__(self) -> tuple[Callable[..., GeneratorParameters], tuple[dict[str, Parameter]]]:
+        # A read-only view does not pickle: a run played in another process sends a copy.
+        return _parameters_of, (dict(self.table),)
+
+
+def _parameters_of(table: dict[str, Parameter]) -> GeneratorParameters:
+    return GeneratorParameters(MappingProxyType(table))
 
 
 DEFAULTS = GeneratorParameters()
