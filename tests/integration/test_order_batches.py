@@ -3,13 +3,11 @@ what it would have got placed after the ones before it (R3, R6, R8, R16)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select
 
 from headstart.domain.errors import InvalidRequest, NotFound, NotInStock, Unavailable
-from headstart.services.order_batches import place_orders
+from headstart.services.order_batches import OrderResult, place_orders
 from headstart.services.orders import OrderRequest
 from headstart.store.tables import OrderRow
 from tests.integration.checks import adjust, row_of
@@ -32,8 +30,15 @@ def _twin_skus(market: Market) -> str:
     return seller
 
 
-def _request(sku: str, quantity: int, index: int, **extra: Any) -> OrderRequest:
-    return OrderRequest(sku, quantity, "us-west", f"buyer-{index}", **extra)
+def _request(
+    sku: str, quantity: int, index: int, region: str = "us-west", in_stock_only: bool = False
+) -> OrderRequest:
+    return OrderRequest(sku, quantity, region, f"buyer-{index}", in_stock_only)
+
+
+def _place(server: Server, *requests: OrderRequest) -> list[OrderResult]:
+    runtime = server.runtime
+    return place_orders(runtime.uow(), runtime.estimators, requests, placed_by="shop")
 
 
 def _orders(server: Server) -> int:
@@ -46,14 +51,10 @@ def test_r6_orders_placed_together_get_what_each_would_get_after_the_ones_before
 ) -> None:
     # Given two SKUs alike
     seller = _twin_skus(market)
-    runtime = server.runtime
 
     # When ONE's orders are placed in one batch and TWO's one by one over HTTP
-    together = place_orders(
-        runtime.uow(),
-        runtime.estimators,
-        [_request("ONE", quantity, index) for index, quantity in enumerate(QUANTITIES)],
-        placed_by="shop",
+    together = _place(
+        server, *(_request("ONE", quantity, index) for index, quantity in enumerate(QUANTITIES))
     )
     apart = [
         market.order("TWO", quantity, buyer=f"buyer-{index}")
@@ -90,17 +91,12 @@ def test_an_in_stock_only_order_is_not_given_a_head_start_date(
 ) -> None:
     # Given 2 units on the shelf and 10 on their way
     _twin_skus(market)
-    runtime = server.runtime
 
     # When three buyers who take no head-start date order one unit each, then one who does
-    results = place_orders(
-        runtime.uow(),
-        runtime.estimators,
-        [
-            *(_request("ONE", 1, index, in_stock_only=True) for index in range(3)),
-            _request("ONE", 1, 3),
-        ],
-        placed_by="shop",
+    results = _place(
+        server,
+        *(_request("ONE", 1, index, in_stock_only=True) for index in range(3)),
+        _request("ONE", 1, 3),
     )
 
     # Then the first two are allocated from the shelf, the third is refused, the last waits
@@ -117,17 +113,9 @@ def test_a_batch_answers_each_bad_order_and_places_the_others(
     server: Server, market: Market
 ) -> None:
     _twin_skus(market)
-    runtime = server.runtime
 
-    results = place_orders(
-        runtime.uow(),
-        runtime.estimators,
-        [
-            _request("NOPE", 1, 0),
-            _request("ONE", 1, 1),
-            OrderRequest("ONE", 1, "mars", "buyer-2"),
-        ],
-        placed_by="shop",
+    results = _place(
+        server, _request("NOPE", 1, 0), _request("ONE", 1, 1), _request("ONE", 1, 2, region="mars")
     )
 
     assert isinstance(results[0], NotFound)
@@ -141,15 +129,9 @@ def test_a_batch_with_a_quantity_below_one_is_refused_whole_and_changes_nothing(
 ) -> None:
     seller = _twin_skus(market)
     before = row_of(market, seller, "ONE")
-    runtime = server.runtime
 
     with pytest.raises(InvalidRequest, match="positive"):
-        place_orders(
-            runtime.uow(),
-            runtime.estimators,
-            [_request("ONE", 1, 0), _request("ONE", 0, 1)],
-            placed_by="shop",
-        )
+        _place(server, _request("ONE", 1, 0), _request("ONE", 0, 1))
 
     assert _orders(server) == 0
     assert row_of(market, seller, "ONE") == before

@@ -8,6 +8,7 @@ these run the same SQL on the session's connection instead:
 - ``plain_rows`` reads rows after the session's pending changes are flushed, exactly
   as an ORM query's autoflush would flush them (and not inside ``no_autoflush``);
 - ``insert_row`` inserts a new object's values; the object stays out of the session;
+  ``insert_rows`` many of one class in one ``executemany`` (a batch of orders);
 - ``update_row`` writes new values of a loaded object by primary key and sets them on
   the object as its database state, so the session's flush has nothing left to write.
 """
