@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
+from headstart.domain.estimate.calibration import ConformalCalibration
+from headstart.domain.estimate.calibration_codec import calibration_from_dict, calibration_to_dict
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
 from headstart.domain.estimate.progress import ShipmentProgress
@@ -101,11 +103,15 @@ class EstimatorCache:
             assert self._estimator is not None
             return self._estimator
 
-    def stored(self, session: Session) -> CalibratedEstimator:
-        """The newest stored model with every outcome applied (there must be one)."""
-        estimator = self.current(session)
-        assert isinstance(estimator, CalibratedEstimator) and self._model_id is not None
-        return estimator
+    def learned(self, session: Session) -> tuple[ConformalCalibration, int]:
+        """A copy of the calibration learned so far on the newest stored model (there must
+        be one), with every outcome applied, and the highest outcome id it holds: what a
+        refit keeps. A copy, taken under the lock: the cache goes on learning meanwhile."""
+        self.current(session)
+        with self._lock:
+            assert isinstance(self._estimator, CalibratedEstimator) and self._model_id is not None
+            copy = calibration_from_dict(calibration_to_dict(self._estimator.calibration))
+            return copy, self._applied_upto
 
     @property
     def applied_upto(self) -> int:
@@ -371,7 +377,11 @@ class FitResult:
 
 
 def refit_model(
-    uow: UnitOfWork, clock: Callable[[], float], *, factory: EstimatorFactory = fit_on_history
+    uow: UnitOfWork,
+    clock: Callable[[], float],
+    *,
+    factory: EstimatorFactory = fit_on_history,
+    estimators: EstimatorCache | None = None,
 ) -> FitResult:
     """Fit on every closed shipment, with the deliveries still open as "receiving longer than
     so far" (``load_open_deliveries``), and store the model as the one in use.
@@ -381,7 +391,8 @@ def refit_model(
     shipment closed since the stored model was fitted, nothing is fitted. A refit
     keeps the online calibration learned so far (``CalibratedEstimator.refitted``),
     as the evaluation's replay does: only the first fit starts one from held-out
-    outcomes.
+    outcomes. ``estimators``: the process's cache, whose calibration already holds the
+    outcomes applied so far (else they are applied anew, a week's worth of re-estimates).
     """
     with uow:
         newest = uow.session.scalars(
@@ -398,17 +409,16 @@ def refit_model(
         history = load_history(uow.session)
         fit_at = uow.now()
         open_deliveries = load_open_deliveries(uow.session, fit_at)
-        learned: CalibratedEstimator | None = None
+        learned: ConformalCalibration | None = None
         if newest is None:
             outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
         else:
-            so_far = EstimatorCache()
-            learned = so_far.stored(uow.session)
-            outcomes_upto = so_far.applied_upto
+            so_far = estimators if estimators is not None else EstimatorCache()
+            learned, outcomes_upto = so_far.learned(uow.session)
     started = clock()
     estimator = factory(history, fit_at, open_deliveries)
     if learned is not None:
-        estimator = learned.refitted(estimator.model)
+        estimator = CalibratedEstimator(estimator.model, learned)
     seconds = clock() - started
     with uow:
         uow.session.add(

@@ -57,7 +57,7 @@ def sweep(runtime: Runtime) -> dict[str, Any]:
 
 def refit(runtime: Runtime) -> dict[str, Any]:
     """Section 4: fit the in-stock model on every closed shipment, when any closed since."""
-    fitted = refit_model(runtime.uow(), time.perf_counter)
+    fitted = refit_model(runtime.uow(), time.perf_counter, estimators=runtime.estimators)
     return {
         "version": fitted.version,
         "history_count": fitted.history_count,

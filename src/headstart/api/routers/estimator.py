@@ -24,7 +24,7 @@ def get_estimator(uow: Reader, estimators: Estimators, _: Operator) -> dict[str,
 def refit_estimator(uow: Uow, estimators: Estimators, _: Operator) -> dict[str, Any]:
     """Fit on every closed shipment now and put the model in use (the worker does this on a
     schedule). Takes seconds on a large history; holds no lock while fitting."""
-    fitted = estimation.refit_model(uow, time.perf_counter)
+    fitted = estimation.refit_model(uow, time.perf_counter, estimators=estimators)
     return {
         "version": fitted.version,
         "history_count": fitted.history_count,

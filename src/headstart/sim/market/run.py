@@ -250,7 +250,12 @@ class Market:
         ) -> CalibratedEstimator:
             return fit_on_history([*base, *closed], now, open_deliveries)
 
-        refit_model(self.runtime.uow(), wallclock.perf_counter, factory=fit)
+        refit_model(
+            self.runtime.uow(),
+            wallclock.perf_counter,
+            factory=fit,
+            estimators=self.runtime.estimators,
+        )
 
     def schedule(self, at: datetime, kind: str, shipment_id: str, payload: object = None) -> None:
         heapq.heappush(self.due, (at, next(self.counter), kind, shipment_id, payload))
