@@ -201,7 +201,8 @@ def worst_promises(
             continue
         if late > 0 or fact.slips:
             scored.append((late, fact.slips, fact))
-    scored.sort(key=lambda item: (-item[0], -item[1], item[2].order_id))
+    # Ties in the order placed, not by order id: ids are random, the report must not be.
+    scored.sort(key=lambda item: (-item[0], -item[1], item[2].placed_at, item[2].sku))
     worst = []
     for late, _, fact in scored[:WORST]:
         plan = outcome.shipments.get(fact.backing_shipment or "")
