@@ -95,9 +95,11 @@ def place_orders(
                     state.waiting.append(WaitingRow.placed(order, promise))
                 placed.append(order)
                 results.append(order_view(session, order, revisions=()))
-            outbox = OutboxBuffer()  # R16 for each SKU an order changed, as it was left
-            for sku in dict.fromkeys(order.sku for order in placed):
-                publish_if_changed(session, states[sku], policy, now, outbox=outbox)
+            # R16 for every SKU the batch looked at, as its orders left it: one whose order
+            # was refused may still have an offer that time alone changed since published.
+            outbox = OutboxBuffer()
+            for state in states.values():
+                publish_if_changed(session, state, policy, now, outbox=outbox)
         insert_rows(session, placed)
         outbox.write(session, now)
         uow.commit()
