@@ -86,7 +86,7 @@ def test_r6_orders_placed_together_get_what_each_would_get_after_the_ones_before
     assert {**market.offer("ONE"), "sku": "TWO"} == market.offer("TWO")
 
 
-def test_an_in_stock_only_order_is_not_given_a_head_start_date(
+def test_r3_an_in_stock_only_order_takes_the_shelf_and_is_never_given_a_head_start_date(
     server: Server, market: Market
 ) -> None:
     # Given 2 units on the shelf and 10 on their way
@@ -124,7 +124,7 @@ def test_a_batch_answers_each_bad_order_and_places_the_others(
     assert _orders(server) == 1
 
 
-def test_a_batch_with_a_quantity_below_one_is_refused_whole_and_changes_nothing(
+def test_r8_a_batch_with_a_quantity_below_one_is_refused_whole_and_changes_nothing(
     server: Server, market: Market
 ) -> None:
     seller = _twin_skus(market)

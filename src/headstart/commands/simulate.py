@@ -45,10 +45,14 @@ def _fresh_sqlite(path: Path) -> str:
 
 
 def play(
-    config: MarketConfig, url: str, progress: Progress, label: str, beside: Callable[[], None]
+    config: MarketConfig,
+    url: str,
+    progress: Progress,
+    label: str,
+    beside: Callable[[], None] = lambda: None,
 ) -> tuple[Runtime, MarketOutcome]:
     """One run in this process; ``beside`` is called each simulated day (the other run's
-    progress)."""
+    progress, when it plays apart)."""
     runtime = _runtime(url)
     task = progress.add_task(label, total=config.days)
 
@@ -92,10 +96,8 @@ def play_pair(
     )
     with Progress(*columns, console=console) as progress:
         if jobs < 2:
-            with_hs = play(config, hs_url, progress, "with head start   ", lambda: None)
-            return with_hs, play(
-                config.paired(), base_url, progress, "without head start", lambda: None
-            )
+            with_hs = play(config, hs_url, progress, "with head start   ")
+            return with_hs, play(config.paired(), base_url, progress, "without head start")
         context = multiprocessing.get_context("spawn")
         counter = context.Value("i", 0)
         with ProcessPoolExecutor(

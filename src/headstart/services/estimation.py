@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 
 from headstart.domain.estimate import ClosedShipment, InStockEstimate, InStockEstimator
 from headstart.domain.estimate.calibrated import CalibratedEstimator, fit_estimator
-from headstart.domain.estimate.calibration import ConformalCalibration
 from headstart.domain.estimate.calibration_codec import calibration_from_dict, calibration_to_dict
 from headstart.domain.estimate.fc_load import FcLoadIndex
 from headstart.domain.estimate.milestone import MilestoneSettings
@@ -103,20 +102,16 @@ class EstimatorCache:
             assert self._estimator is not None
             return self._estimator
 
-    def learned(self, session: Session) -> tuple[ConformalCalibration, int]:
-        """A copy of the calibration learned so far on the newest stored model (there must
-        be one), with every outcome applied, and the highest outcome id it holds: what a
-        refit keeps. A copy, taken under the lock: the cache goes on learning meanwhile."""
+    def learned(self, session: Session) -> tuple[CalibratedEstimator, int]:
+        """The newest stored model (there must be one) with every outcome applied, and the
+        highest outcome id applied: what a refit keeps (``CalibratedEstimator.refitted``).
+        Its calibration is a copy taken under the lock, as the cache goes on learning."""
         self.current(session)
         with self._lock:
-            assert isinstance(self._estimator, CalibratedEstimator) and self._model_id is not None
-            copy = calibration_from_dict(calibration_to_dict(self._estimator.calibration))
-            return copy, self._applied_upto
-
-    @property
-    def applied_upto(self) -> int:
-        """The highest outcome id applied (or held by the stored model)."""
-        return self._applied_upto
+            estimator = self._estimator
+            assert isinstance(estimator, CalibratedEstimator) and self._model_id is not None
+            copy = calibration_from_dict(calibration_to_dict(estimator.calibration))
+            return CalibratedEstimator(estimator.model, copy), self._applied_upto
 
     def _fitted_in_memory(self, session: Session) -> CalibratedEstimator:
         count, last_closed = session.execute(
@@ -409,7 +404,7 @@ def refit_model(
         history = load_history(uow.session)
         fit_at = uow.now()
         open_deliveries = load_open_deliveries(uow.session, fit_at)
-        learned: ConformalCalibration | None = None
+        learned: CalibratedEstimator | None = None
         if newest is None:
             outcomes_upto = uow.session.scalar(select(func.max(CalibrationOutcomeRow.id))) or 0
         else:
@@ -418,7 +413,7 @@ def refit_model(
     started = clock()
     estimator = factory(history, fit_at, open_deliveries)
     if learned is not None:
-        estimator = CalibratedEstimator(estimator.model, learned)
+        estimator = learned.refitted(estimator.model)
     seconds = clock() - started
     with uow:
         uow.session.add(

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Insert, Result, Table, Update, bindparam, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 
@@ -36,19 +36,20 @@ def insert_row(session: Session, row: object) -> None:
     """INSERT the values set on ``row``, a new (transient) mapped object; the columns it
     leaves unset get their defaults, as from the ORM."""
     state = inspect(row)
-    session.execute(_statements(state.mapper.local_table)[0], _set_values(row))
+    session.execute(_statements(state.mapper.local_table)[0], _set_values(state))
 
 
 def insert_rows(session: Session, rows: Sequence[object]) -> None:
     """``insert_row`` for new objects of one mapped class that set the same attributes,
     in one ``executemany``."""
     if rows:
-        table = inspect(rows[0]).mapper.local_table
-        session.execute(_statements(table)[0], [_set_values(row) for row in rows])
+        states = [inspect(row) for row in rows]
+        table = states[0].mapper.local_table
+        session.execute(_statements(table)[0], [_set_values(state) for state in states])
 
 
-def _set_values(row: object) -> dict[str, Any]:
-    state = inspect(row)
+def _set_values(state: InstanceState[Any]) -> dict[str, Any]:
+    """The column values set on a new object (``insert_row``)."""
     return {
         attribute.columns[0].key: state.dict[attribute.key]
         for attribute in state.mapper.column_attrs
