@@ -14,12 +14,13 @@ import mailbox
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from headstart.bootstrap import Runtime
+from headstart.store.job_claims import JobClaim
 from headstart.store.tables import SettingRow
 from headstart.store.uow import SANDBOX_CLOCK_KEY
 from headstart.workers.runner import run_worker
@@ -165,6 +166,22 @@ def test_an_exclusive_job_runs_once_per_interval_however_many_workers_tick(
     assert not any(run.ran for run in again_at_once)
     assert sorted(run.ran for run in next_interval) == [False, False, True]
     assert len(runs) == 2
+
+
+def test_an_exclusive_job_is_not_run_again_by_a_worker_that_read_the_clock_a_moment_earlier(
+    server: Server,
+) -> None:
+    # Given three workers that read the clock at t, t + 1 ms, and an hour before t (a clock
+    # set back), the second one taking the claim first
+    t = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    claim = JobClaim(server.runtime.engine, "test-clock-order", timedelta(seconds=10))
+
+    assert claim.acquire(t + timedelta(milliseconds=1))
+    claim.release()
+    # Then the first does not run it again, the set-back one does
+    assert not claim.acquire(t)
+    assert claim.acquire(t - timedelta(hours=1))
+    claim.release()
 
 
 def test_a_shared_job_runs_at_once_then_every_interval(server: Server) -> None:

@@ -89,7 +89,10 @@ class JobClaim:
         value = connection.scalar(select(SettingRow.value).where(SettingRow.key == key))
         if value is not None:
             last = datetime.fromisoformat(str(value["last_started_at"]))
-            if timedelta(0) <= now - last < self.every * DUE_FRACTION:
+            # A start up to an interval after ``now`` is another worker's that read the
+            # clock a moment after this one and took the claim first; one further ahead
+            # is a clock set back, which must not hold the job off for good.
+            if -self.every < now - last < self.every * DUE_FRACTION:
                 return False
         row = {"last_started_at": now.isoformat()}
         if value is None:
